@@ -1,0 +1,64 @@
+"""The `cmem-ops` command tree."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from .. import __version__
+from ..context import build_context
+from ..exit_codes import ExitCode, describe_exit_codes
+from ..lifecycle import store as store_service
+from ..lifecycle.store import StoreStatus
+from ..render.store import format_store_status, render_lines
+from . import output
+from .store import store_app
+
+app = typer.Typer(
+    name="cmem-ops",
+    help="Make claude-mem's server stack just work: a managed Valkey queue store, probes, lifecycle.",
+    epilog=describe_exit_codes(),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(store_app, name="store")
+
+JSON_OPTION = typer.Option(False, "--json", help="Print a versioned JSON envelope instead of text.")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"cmem-ops {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """cmem-ops: setup, health checks and lifecycle for claude-mem's server runtime."""
+
+
+@app.command(epilog=describe_exit_codes())
+def up(
+    as_json: bool = JSON_OPTION,
+    timeout: float = typer.Option(15.0, "--timeout", min=1, help="Seconds to wait for the store to answer."),
+) -> None:
+    """Ensure the queue store (start the managed Valkey, or check the configured URL) and print its status."""
+    ctx = build_context()
+
+    def render(status: StoreStatus, console: Console) -> None:
+        render_lines(console, format_store_status(status))
+
+    output.run("up", as_json, lambda: store_service.up(ctx, timeout=timeout), render)
+
+
+def main() -> int:
+    """Console-script entry point; returns the exit code."""
+    try:
+        app(standalone_mode=True)
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return int(ExitCode.OK)

@@ -1,0 +1,67 @@
+"""How commands print: data to stdout (text or the JSON envelope), diagnostics to stderr."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ..errors import OpsError
+from ..exit_codes import ExitCode
+from ..redis_url import redact_url
+from ..result import build_envelope, format_envelope
+
+T = TypeVar("T")
+
+
+def stdout_console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def format_error(exc: OpsError) -> list[str]:
+    """The lines printed for an error: the message, then `hint: ...` (pure; secrets redacted)."""
+    lines = [f"error: {redact_url(exc.message)}"]
+    if exc.hint:
+        lines.append(f"hint: {redact_url(exc.hint)}")
+    return lines
+
+
+def run(
+    command: str,
+    as_json: bool,
+    action: Callable[[], T],
+    render: Callable[[T, Console], None],
+    exit_code: Callable[[T], ExitCode] = lambda _: ExitCode.OK,
+    to_data: Callable[[T], Any] | None = None,
+) -> None:
+    """Run `action`, print its result as text or the JSON envelope, exit with its code.
+
+    OpsError is caught here, once: its message and hint go to stderr (or into the envelope).
+    """
+    try:
+        result = action()
+        code = exit_code(result)
+    except OpsError as exc:
+        if as_json:
+            envelope = build_envelope(command, False, None, error={
+                "type": type(exc).__name__, "message": redact_url(exc.message),
+                "hint": redact_url(exc.hint) if exc.hint else None, "exit_code": int(exc.exit_code)})
+            stdout_console().print(format_envelope(envelope), markup=False)
+        else:
+            err = stderr_console()
+            for line in format_error(exc):
+                err.print(escape(line))
+        raise typer.Exit(int(exc.exit_code)) from None
+    if as_json:
+        data = to_data(result) if to_data else result
+        stdout_console().print(format_envelope(build_envelope(command, code is ExitCode.OK, data)), markup=False)
+    else:
+        render(result, stdout_console())
+    raise typer.Exit(int(code))

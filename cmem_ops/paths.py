@@ -1,0 +1,123 @@
+"""Where cmem-ops keeps things under the claude-mem data dir (default ~/.claude-mem)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_DIR_ENV = "CLAUDE_MEM_DATA_DIR"
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every file and directory cmem-ops reads or writes, rooted at one data dir."""
+
+    data_dir: Path
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Paths:
+        """Resolve the data dir from CLAUDE_MEM_DATA_DIR, else ~/.claude-mem."""
+        env = os.environ if env is None else env
+        raw = env.get(DATA_DIR_ENV, "").strip()
+        if raw:
+            return cls(Path(raw).expanduser().absolute())
+        home = env.get("HOME") or str(Path.home())
+        return cls(Path(home) / ".claude-mem")
+
+    @property
+    def settings_file(self) -> Path:
+        return self.data_dir / "settings.json"
+
+    @property
+    def redis_dir(self) -> Path:
+        return self.data_dir / "redis"
+
+    @property
+    def redis_conf(self) -> Path:
+        return self.redis_dir / "redis.conf"
+
+    @property
+    def redis_data(self) -> Path:
+        return self.redis_dir / "data"
+
+    @property
+    def redis_pid(self) -> Path:
+        return self.redis_dir / "redis.pid"
+
+    @property
+    def redis_lock(self) -> Path:
+        return self.redis_dir / ".lock"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.data_dir / "bin"
+
+    @property
+    def valkey_bin_root(self) -> Path:
+        return self.bin_dir / "valkey"
+
+    @property
+    def run_dir(self) -> Path:
+        """cmem-ops' own identity records for processes it starts (server, worker, postgres)."""
+        return self.data_dir / "run"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    def log_file(self, component: str, day: dt.date | None = None) -> Path:
+        """The dated log of `component` for `day` (default today): logs/<component>-YYYY-MM-DD.log."""
+        day = day or dt.date.today()
+        return self.logs_dir / f"{component}-{day.isoformat()}.log"
+
+    def log_files(self, component: str) -> list[Path]:
+        """All dated logs of `component`, oldest first (ISO dates sort as text)."""
+        if not self.logs_dir.is_dir():
+            return []
+        return sorted(self.logs_dir.glob(f"{component}-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].log"))
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (and parents) and make it 0700; return it."""
+    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    os.chmod(path, DIR_MODE)
+    return path
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically with mode 0600 (temp file + fsync + rename)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,122 @@
+"""PID files that prove identity: a pid is trusted only when its start time and token still match.
+
+A record holds the pid, the process start identity (Linux: field 22 of /proc/<pid>/stat, the
+start time in clock ticks; elsewhere: `ps -o lstart`) and a random token the process was started
+with and that shows in its command line. A stale file whose pid now belongs to another process
+fails the check, so nothing that is not ours is ever signalled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .paths import write_private_file
+
+PROC_ROOT = Path("/proc")
+
+
+@dataclass(frozen=True)
+class ProcInfo:
+    """What the OS says about a live pid."""
+
+    pid: int
+    start_id: str
+    cmdline: str
+    zombie: bool
+
+
+@dataclass(frozen=True)
+class PidRecord:
+    """Our record of a process we started."""
+
+    pid: int
+    start_id: str
+    token: str
+    component: str
+    port: int | None = None
+    binary: str | None = None
+    started_at: float | None = None
+    extra: dict[str, Any] | None = None
+
+
+def read_proc(pid: int, proc_root: Path = PROC_ROOT) -> ProcInfo | None:
+    """Describe live `pid`, or None when no such process exists."""
+    if pid <= 0:
+        return None
+    if proc_root.is_dir():
+        return _read_linux_proc(pid, proc_root)
+    return _read_ps(pid)
+
+
+def _read_linux_proc(pid: int, proc_root: Path) -> ProcInfo | None:
+    base = proc_root / str(pid)
+    try:
+        stat = (base / "stat").read_text()
+        cmdline = (base / "cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    # comm (field 2) may hold spaces and parens: split after the last ')'.
+    fields = stat[stat.rfind(")") + 2:].split()
+    state, start_ticks = fields[0], fields[19]
+    text = cmdline.replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    return ProcInfo(pid=pid, start_id=f"ticks:{start_ticks}", cmdline=text, zombie=state in ("Z", "X"))
+
+
+def _read_ps(pid: int) -> ProcInfo | None:
+    try:
+        out = subprocess.run(["ps", "-o", "stat=,lstart=,command=", "-p", str(pid)],
+                             capture_output=True, text=True, timeout=5, env={"LC_ALL": "C", "PATH": os.defpath},
+                             check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    line = out.stdout.strip()
+    if out.returncode != 0 or not line:
+        return None
+    parts = line.split(None, 6)  # stat, then lstart is 5 words: Mon Nov 23 12:00:00 2026
+    if len(parts) < 6:
+        return None
+    return ProcInfo(pid=pid, start_id="lstart:" + " ".join(parts[1:6]),
+                    cmdline=parts[6] if len(parts) > 6 else "", zombie=parts[0].startswith("Z"))
+
+
+def identify(record: PidRecord, proc_root: Path = PROC_ROOT) -> ProcInfo | None:
+    """Return the live process when `record` still describes it (same start, token in cmdline), else None."""
+    info = read_proc(record.pid, proc_root)
+    if info is None or info.zombie:
+        return None
+    if info.start_id != record.start_id:
+        return None
+    if record.token and record.token not in info.cmdline:
+        return None
+    return info
+
+
+def describe_pid(pid: int, proc_root: Path = PROC_ROOT) -> str:
+    """A short description of whatever holds `pid` now, for messages."""
+    info = read_proc(pid, proc_root)
+    if info is None:
+        return f"pid {pid} is not running"
+    return f"pid {pid} is now `{info.cmdline[:80] or '?'}`"
+
+
+def write_pidfile(path: Path, record: PidRecord) -> None:
+    """Write `record` as JSON, atomically, mode 0600."""
+    write_private_file(path, json.dumps(asdict(record), indent=2) + "\n")
+
+
+def read_pidfile(path: Path) -> PidRecord | None:
+    """Read a record; None when the file is absent or unreadable as ours (it is then stale)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return PidRecord(
+            pid=int(data["pid"]), start_id=str(data["start_id"]), token=str(data.get("token", "")),
+            component=str(data.get("component", "")), port=data.get("port"), binary=data.get("binary"),
+            started_at=data.get("started_at"), extra=data.get("extra"),
+        )
+    except (FileNotFoundError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+        return None

@@ -1,0 +1,90 @@
+"""Text views of queue-store results."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from ..lifecycle.store import StoreStatus
+from ..store.binaries import ServerBinary
+from ..store.process import StartOutcome, StartResult, StopResult
+
+
+def format_duration(seconds: int | None) -> str:
+    """Human uptime: 3d 4h, 2h 5m, 4m 10s, 12s (pure)."""
+    if seconds is None:
+        return "unknown"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+def format_persistence(status: StoreStatus) -> str:
+    """'AOF everysec', 'AOF always', 'no AOF', or 'unknown' (pure)."""
+    if status.appendonly is None:
+        return "unknown"
+    if not status.appendonly:
+        return "no AOF (RDB snapshots only)"
+    return f"AOF {status.appendfsync or 'enabled'}"
+
+
+def format_store_status(status: StoreStatus) -> list[str]:
+    """The lines of `cmem-ops store status` (pure)."""
+    where = f"{status.host}:{status.port}" if status.host else "(not configured)"
+    if status.running and status.flavour:
+        lines = [f"Store: {status.mode} {status.flavour} {status.version} on {where}",
+                 f"Persistence: {format_persistence(status)}",
+                 f"Policy: {status.maxmemory_policy or 'unknown'}"]
+    else:
+        lines = [f"Store: {status.mode}, not running ({where})" if not status.running
+                 else f"Store: {status.mode} on {where}"]
+    if status.pid is not None:
+        lines.append(f"PID: {status.pid}")
+    if status.running and status.uptime_s is not None:
+        lines.append(f"Uptime: {format_duration(status.uptime_s)}")
+    if status.data_dir:
+        lines.append(f"Data: {status.data_dir}")
+    if status.url:
+        lines.append(f"URL: {status.url}")
+    if status.problem:
+        lines.append(f"Problem: {status.problem}")
+    if status.hint:
+        lines.append(f"Fix: {status.hint}")
+    return lines
+
+
+def format_start(result: StartResult) -> str:
+    """One line for a start outcome (pure)."""
+    if result.outcome is StartOutcome.ALREADY_RUNNING:
+        return f"The managed store is already running (pid {result.pid}, port {result.port}); nothing to do."
+    return f"Started the managed store (pid {result.pid}, port {result.port}) in {result.elapsed_ms:.0f} ms."
+
+
+def format_stop(result: StopResult) -> str:
+    """One line for a stop outcome (pure)."""
+    return result.message[0].upper() + result.message[1:] + "."
+
+
+def format_binaries(binaries: list[ServerBinary], chosen: ServerBinary | None) -> list[str]:
+    """A table of found server binaries, the chosen one marked (pure)."""
+    lines = []
+    for b in binaries:
+        mark = "*" if chosen is not None and b.path == chosen.path else ("-" if not b.supported else " ")
+        note = f"  ({b.reason})" if b.reason else ""
+        lines.append(f"{mark} {b.label:<16} {b.source:<24} {b.path}{note}")
+    if not binaries:
+        lines.append("No Valkey or Redis server binary found.")
+    return lines
+
+
+def render_lines(console: Console, lines: list[str]) -> None:
+    """Print plain lines (no markup interpretation)."""
+    for line in lines:
+        console.print(escape(line), highlight=False, soft_wrap=True)

@@ -1,0 +1,120 @@
+"""The one place cmem-ops runs subprocesses: argv lists, a timeout always, LC_ALL=C when parsed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Protocol
+
+from .errors import MissingError, OpsTimeoutError
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What a finished command returned."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        """True when the command exited 0."""
+        return self.returncode == 0
+
+
+class Runner(Protocol):
+    """Seam for running commands; tests for plans inject a recording runner."""
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        input_text: str | None = None,
+    ) -> Completed: ...
+
+    def spawn_detached(
+        self,
+        argv: Sequence[str],
+        *,
+        log: IO[bytes],
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.Popen[bytes]: ...
+
+
+def build_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the child environment: the base (default os.environ) + LC_ALL=C + `extra` (pure)."""
+    env = dict(os.environ if base is None else base)
+    env["LC_ALL"] = "C"
+    env["LANG"] = "C"
+    if extra:
+        env.update(extra)
+    return env
+
+
+class SubprocessRunner:
+    """Runs real commands with subprocess; never uses a shell."""
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        input_text: str | None = None,
+    ) -> Completed:
+        """Run `argv` to completion within `timeout` seconds and capture its output."""
+        args = [str(a) for a in argv]
+        try:
+            proc = subprocess.run(
+                args,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=build_env(env),
+                cwd=cwd,
+                input=input_text,
+                stdin=None if input_text is not None else subprocess.DEVNULL,
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            raise MissingError(f"`{args[0]}` is not installed or not on PATH", hint=None) from exc
+        except subprocess.TimeoutExpired as exc:
+            raise OpsTimeoutError(
+                f"`{' '.join(args)}` did not finish within {timeout:g}s",
+                hint="run it by hand to see where it stops",
+            ) from exc
+        return Completed(tuple(args), proc.returncode, proc.stdout, proc.stderr)
+
+    def spawn_detached(
+        self,
+        argv: Sequence[str],
+        *,
+        log: IO[bytes],
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.Popen[bytes]:
+        """Start `argv` in its own session (it outlives us), output appended to `log`."""
+        args = [str(a) for a in argv]
+        try:
+            return subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=build_env(env),
+                cwd=cwd,
+                start_new_session=True,
+                close_fds=True,
+            )
+        except FileNotFoundError as exc:
+            raise MissingError(f"`{args[0]}` is not installed or not on PATH") from exc

@@ -1,0 +1,225 @@
+"""Settings compatible with claude-mem's own: environment, then <data dir>/settings.json, then defaults.
+
+settings.json belongs to claude-mem too. cmem-ops writes only its own keys, preserving every
+other key, atomically (temp file + rename under a lock), and refuses to touch a malformed file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .paths import Paths, ensure_private_dir, write_private_file
+from .redis_url import RedisTarget, parse_redis_url
+
+
+class QueueEngine(StrEnum):
+    SQLITE = "sqlite"
+    BULLMQ = "bullmq"
+
+
+class RedisMode(StrEnum):
+    MANAGED = "managed"
+    EXTERNAL = "external"
+    DOCKER = "docker"
+
+
+# Keys cmem-ops itself writes (and clears on uninstall).
+KEY_ENGINE = "CLAUDE_MEM_QUEUE_ENGINE"
+KEY_MODE = "CLAUDE_MEM_REDIS_MODE"
+KEY_URL = "CLAUDE_MEM_REDIS_URL"
+KEY_HOST = "CLAUDE_MEM_REDIS_HOST"
+KEY_PORT = "CLAUDE_MEM_REDIS_PORT"
+KEY_PREFIX = "CLAUDE_MEM_QUEUE_REDIS_PREFIX"
+OWN_KEYS = (KEY_ENGINE, KEY_MODE, KEY_URL, KEY_PORT)
+
+LEGACY_PREFIX = "CLAUDE_MEM_SERVER_BETA_"
+CURRENT_PREFIX = "CLAUDE_MEM_SERVER_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings plus where each value came from (env / settings.json / default)."""
+
+    paths: Paths
+    env: Mapping[str, str]
+    file_values: Mapping[str, Any]
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """Resolve `key`: env, env legacy alias, settings.json, its legacy alias, then `default`."""
+        for name in _aliases(key):
+            value = self.env.get(name)
+            if value not in (None, ""):
+                self.sources[key] = f"env {name}"
+                return value
+        for name in _aliases(key):
+            value = self.file_values.get(name)
+            if value not in (None, ""):
+                self.sources[key] = f"settings.json {name}"
+                return str(value)
+        if default is not None:
+            self.sources[key] = "default"
+        return default
+
+    def source(self, key: str) -> str:
+        """Where the value of `key` came from (resolve it first)."""
+        self.get(key)
+        return self.sources.get(key, "unset")
+
+    @property
+    def queue_engine(self) -> QueueEngine:
+        raw = self.get(KEY_ENGINE, QueueEngine.BULLMQ.value) or QueueEngine.BULLMQ.value
+        try:
+            return QueueEngine(raw.strip().lower())
+        except ValueError:
+            raise ConfigError(
+                f"{KEY_ENGINE}={raw!r} ({self.source(KEY_ENGINE)}) is not one of sqlite, bullmq",
+                hint=f"cmem-ops install --queue bullmq   (or set {KEY_ENGINE}=bullmq)",
+            ) from None
+
+    @property
+    def redis_url(self) -> str | None:
+        """The configured queue-store URL: CLAUDE_MEM_REDIS_URL, then plain REDIS_URL last."""
+        url = self.get(KEY_URL)
+        if url:
+            return url
+        fallback = self.env.get("REDIS_URL")
+        if fallback:
+            self.sources[KEY_URL] = "env REDIS_URL"
+        return fallback or None
+
+    @property
+    def redis_mode(self) -> RedisMode:
+        """managed | external | docker. An explicit mode wins; a URL given in the environment means external."""
+        explicit_env = self.env.get(KEY_MODE)
+        if explicit_env:
+            return _parse_mode(explicit_env, f"env {KEY_MODE}")
+        if self.env.get(KEY_URL) or self.env.get(KEY_HOST):
+            return RedisMode.EXTERNAL
+        explicit_file = self.file_values.get(KEY_MODE)
+        if explicit_file:
+            return _parse_mode(str(explicit_file), f"{self.paths.settings_file} {KEY_MODE}")
+        if self.file_values.get(KEY_URL) or self.file_values.get(KEY_HOST) or self.env.get("REDIS_URL"):
+            return RedisMode.EXTERNAL
+        return RedisMode.MANAGED
+
+    def redis_target(self) -> RedisTarget | None:
+        """The configured target from the URL, else HOST/PORT; None when nothing is configured."""
+        url = self.redis_url
+        if url:
+            return parse_redis_url(url)
+        host = self.get(KEY_HOST)
+        if host:
+            return RedisTarget(host=host, port=self.persisted_port or 6379)
+        return None
+
+    @property
+    def persisted_port(self) -> int | None:
+        raw = self.get(KEY_PORT)
+        if raw in (None, ""):
+            return None
+        try:
+            port = int(str(raw))
+        except ValueError:
+            raise ConfigError(f"{KEY_PORT}={raw!r} ({self.source(KEY_PORT)}) is not a port number",
+                              hint=f"remove {KEY_PORT} from {self.paths.settings_file}; "
+                              "cmem-ops store start picks a new one") from None
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"{KEY_PORT}={port} is outside 1-65535",
+                              hint=f"remove {KEY_PORT} from {self.paths.settings_file}")
+        return port
+
+    @property
+    def queue_prefix(self) -> str | None:
+        return self.get(KEY_PREFIX)
+
+
+def _aliases(key: str) -> tuple[str, ...]:
+    if key.startswith(CURRENT_PREFIX) and not key.startswith(LEGACY_PREFIX):
+        return (key, LEGACY_PREFIX + key[len(CURRENT_PREFIX):])
+    return (key,)
+
+
+def _parse_mode(raw: str, where: str) -> RedisMode:
+    try:
+        return RedisMode(raw.strip().lower())
+    except ValueError:
+        raise ConfigError(f"{KEY_MODE}={raw!r} ({where}) is not one of managed, external, docker",
+                          hint=f"set {KEY_MODE}=managed, or remove it") from None
+
+
+def parse_settings_text(text: str, path: Path) -> dict[str, Any]:
+    """Parse settings.json text; raise ConfigError naming the file, line and column."""
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            hint=f"fix line {exc.lineno} of {path} (cmem-ops will not overwrite it until it parses)",
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a JSON object, found {type(data).__name__}",
+                          hint=f"make {path} an object like {{\"{KEY_ENGINE}\": \"bullmq\"}}")
+    return data
+
+
+def read_settings_file(path: Path) -> dict[str, Any]:
+    """Read settings.json; a missing file is empty, a malformed one raises ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}", hint=f"check the permissions of {path}") from exc
+    return parse_settings_text(text, path)
+
+
+def load_settings(paths: Paths | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Resolve settings from the environment and the data dir's settings.json."""
+    env = dict(os.environ if env is None else env)
+    paths = paths or Paths.from_env(env)
+    return Settings(paths=paths, env=env, file_values=read_settings_file(paths.settings_file))
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    lock_path = path.with_name(f".{path.name}.lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def write_settings_keys(paths: Paths, updates: Mapping[str, str | None]) -> dict[str, Any]:
+    """Set (or, for None, remove) `updates` in settings.json, keeping every other key; return the new dict.
+
+    The file is rewritten atomically with mode 0600 (it may carry the store password).
+    """
+    ensure_private_dir(paths.data_dir)
+    path = paths.settings_file
+    with _locked(path):
+        data = read_settings_file(path)  # raises on malformed: never overwrite what we cannot parse
+        changed = False
+        for key, value in updates.items():
+            if value is None:
+                changed |= data.pop(key, None) is not None
+            elif data.get(key) != value:
+                data[key] = value
+                changed = True
+        if changed or not path.exists():
+            write_private_file(path, json.dumps(data, indent=2) + "\n")
+    return data

