@@ -6,6 +6,7 @@
     ├── ConflictError                a port or pid is held by someone else      -> exit 5
     ├── OpsTimeoutError              a wait ran past its deadline               -> exit 6
     ├── NotRunningError              the component is not running               -> exit 7
+    ├── UsageError                   a flag's value is invalid                  -> exit 2
     └── ProcessError                 a child failed to start / stop, a command failed -> exit 1
 """
 
@@ -62,3 +63,9 @@ class ProcessError(OpsError):
     """A child process failed to start or stop, or a command we ran failed."""
 
     exit_code = ExitCode.FAILED
+
+
+class UsageError(OpsError):
+    """A command-line value is invalid (beyond what the parser checks)."""
+
+    exit_code = ExitCode.USAGE

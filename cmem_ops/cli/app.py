@@ -47,12 +47,10 @@ def up(
     timeout: float = typer.Option(15.0, "--timeout", min=1, help="Seconds to wait for the store to answer."),
 ) -> None:
     """Ensure the queue store (start the managed Valkey, or check the configured URL) and print its status."""
-    ctx = build_context()
-
     def render(status: StoreStatus, console: Console) -> None:
         render_lines(console, format_store_status(status))
 
-    output.run("up", as_json, lambda: store_service.up(ctx, timeout=timeout), render)
+    output.run("up", as_json, lambda: store_service.up(build_context(), timeout=timeout), render)
 
 
 def main() -> int:

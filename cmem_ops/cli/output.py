@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..errors import OpsError
+from ..errors import OpsError, UsageError
 from ..exit_codes import ExitCode
 from ..redis_url import redact_url
 from ..result import build_envelope, format_envelope
@@ -33,6 +35,34 @@ def format_error(exc: OpsError) -> list[str]:
     return lines
 
 
+@contextmanager
+def guard(json_command: str | None = None) -> Iterator[None]:
+    """Turn an OpsError into its message + hint on stderr (or an error envelope) and its exit code."""
+    try:
+        yield
+    except OpsError as exc:
+        if json_command:
+            envelope = build_envelope(json_command, False, None, error={
+                "type": type(exc).__name__, "message": redact_url(exc.message),
+                "hint": redact_url(exc.hint) if exc.hint else None, "exit_code": int(exc.exit_code)})
+            stdout_console().print(format_envelope(envelope), markup=False)
+        else:
+            err = stderr_console()
+            for line in format_error(exc):
+                err.print(escape(line))
+        raise typer.Exit(int(exc.exit_code)) from None
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    """Parse a --since value (YYYY-MM-DD); a bad one is a usage error with the expected form."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--since {text!r} is not a date", hint="use the form --since 2026-11-23") from None
+
+
 def run(
     command: str,
     as_json: bool,
@@ -45,20 +75,9 @@ def run(
 
     OpsError is caught here, once: its message and hint go to stderr (or into the envelope).
     """
-    try:
+    with guard(command if as_json else None):
         result = action()
         code = exit_code(result)
-    except OpsError as exc:
-        if as_json:
-            envelope = build_envelope(command, False, None, error={
-                "type": type(exc).__name__, "message": redact_url(exc.message),
-                "hint": redact_url(exc.hint) if exc.hint else None, "exit_code": int(exc.exit_code)})
-            stdout_console().print(format_envelope(envelope), markup=False)
-        else:
-            err = stderr_console()
-            for line in format_error(exc):
-                err.print(escape(line))
-        raise typer.Exit(int(exc.exit_code)) from None
     if as_json:
         data = to_data(result) if to_data else result
         stdout_console().print(format_envelope(build_envelope(command, code is ExitCode.OK, data)), markup=False)

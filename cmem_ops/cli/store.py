@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import typer
 from rich.console import Console
 
@@ -37,13 +35,11 @@ def start(
     timeout: float = typer.Option(15.0, "--timeout", min=1, help="Seconds to wait for PONG."),
 ) -> None:
     """Start the managed store (a no-op when ours already runs)."""
-    ctx = build_context()
-
     def render(result: StartResult, console: Console) -> None:
         render_lines(console, [format_start(result)])
 
     output.run("store.start", as_json,
-               lambda: store_service.start(ctx, binary=binary, new_port=new_port, timeout=timeout), render)
+               lambda: store_service.start(build_context(), binary=binary, new_port=new_port, timeout=timeout), render)
 
 
 @store_app.command()
@@ -52,12 +48,10 @@ def stop(
     timeout: float = typer.Option(15.0, "--timeout", min=1, help="Seconds before SIGTERM, then SIGKILL."),
 ) -> None:
     """Stop the managed store: SHUTDOWN (AOF flushed), then SIGTERM, SIGKILL last. Data is kept."""
-    ctx = build_context()
-
     def render(result: StopResult, console: Console) -> None:
         render_lines(console, [format_stop(result)])
 
-    output.run("store.stop", as_json, lambda: store_service.stop(ctx, timeout=timeout), render)
+    output.run("store.stop", as_json, lambda: store_service.stop(build_context(), timeout=timeout), render)
 
 
 @store_app.command()
@@ -66,9 +60,8 @@ def restart(
     timeout: float = typer.Option(15.0, "--timeout", min=1, help="Seconds for each of stop and start."),
 ) -> None:
     """Stop then start the managed store on the same port."""
-    ctx = build_context()
-
     def action() -> StartResult:
+        ctx = build_context()
         store_service.stop(ctx, timeout=timeout)
         return store_service.start(ctx.reload(), timeout=timeout)
 
@@ -82,19 +75,16 @@ def restart(
 def status(as_json: bool = JSON_OPTION,
            timeout: float = typer.Option(2.0, "--timeout", min=0.1, help="Seconds to wait for the store.")) -> None:
     """Mode, flavour and version, address, persistence, eviction policy, pid, uptime, data dir."""
-    ctx = build_context()
-
     def render(result: StoreStatus, console: Console) -> None:
         render_lines(console, format_store_status(result))
 
-    output.run("store.status", as_json, lambda: store_service.status(ctx, timeout=timeout), render, _status_code)
+    output.run("store.status", as_json, lambda: store_service.status(build_context(), timeout=timeout), render,
+               _status_code)
 
 
 @store_app.command()
 def binaries(as_json: bool = JSON_OPTION) -> None:
     """List every Valkey/Redis server binary found, where it came from, and which one the store runs (*)."""
-    ctx = build_context()
-
     def render(found: list[ServerBinary], console: Console) -> None:
         best = rank(found)
         render_lines(console, format_binaries(found, best[0] if best else None))
@@ -102,7 +92,11 @@ def binaries(as_json: bool = JSON_OPTION) -> None:
     def code(found: list[ServerBinary]) -> ExitCode:
         return ExitCode.OK if rank(found) else ExitCode.MISSING
 
-    output.run("store.binaries", as_json, lambda: discover(ctx.paths, ctx.runner), render, code)
+    def action() -> list[ServerBinary]:
+        ctx = build_context()
+        return discover(ctx.paths, ctx.runner)
+
+    output.run("store.binaries", as_json, action, render, code)
 
 
 @store_app.command()
@@ -112,17 +106,18 @@ def logs(
     since: str | None = typer.Option(None, "--since", help="Only logs from this date on (YYYY-MM-DD)."),
 ) -> None:
     """Show the managed store's dated logs (logs/redis-YYYY-MM-DD.log), across day boundaries."""
-    ctx = build_context()
-    since_day = dt.date.fromisoformat(since) if since else None
-    files = files_since(ctx.paths.log_files("redis"), since_day)
+    with output.guard():
+        paths = build_context().paths
+        since_day = output.parse_date(since)
+    files = files_since(paths.log_files("redis"), since_day)
     if not files:
-        typer.echo(f"no store logs under {ctx.paths.logs_dir} yet; start the store: cmem-ops store start", err=True)
+        typer.echo(f"no store logs under {paths.logs_dir} yet; start the store: cmem-ops store start", err=True)
         raise typer.Exit(int(ExitCode.NOT_RUNNING))
     for line in tail_lines(files, lines):
         typer.echo(line)
     if follow_:
         try:
-            for line in follow(lambda: files_since(ctx.paths.log_files("redis"), since_day)):
+            for line in follow(lambda: files_since(paths.log_files("redis"), since_day)):
                 typer.echo(line)
         except KeyboardInterrupt:
             pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -29,7 +30,8 @@ class ServerFacts:
 def detect_flavour(info: dict[str, str]) -> tuple[Flavour, str]:
     """Flavour and version from INFO server: Valkey reports redis_version 7.2.4, so read its own keys (pure)."""
     if "dragonfly_version" in info:
-        return Flavour.DRAGONFLY, info["dragonfly_version"].lstrip("dfv")
+        match = re.search(r"\d+(?:\.\d+)*", info["dragonfly_version"])  # "df-v1.21.2"
+        return Flavour.DRAGONFLY, match.group(0) if match else info["dragonfly_version"]
     if "valkey_version" in info or info.get("server_name", "").lower() == "valkey":
         return Flavour.VALKEY, info.get("valkey_version", info.get("redis_version", "unknown"))
     return Flavour.REDIS, info.get("redis_version", "unknown")

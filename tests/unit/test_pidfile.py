@@ -1,0 +1,48 @@
+import os
+import subprocess
+import sys
+import time
+
+from cmem_ops.pidfile import PidRecord, identify, read_pidfile, read_proc, write_pidfile
+
+
+def spawn(token):
+    # a real process whose command line carries the token, like our servers' process titles do
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", token])
+
+
+def test_identity_needs_start_time_and_token(tmp_path):
+    proc = spawn("tok-1")
+    try:
+        info = read_proc(proc.pid)
+        good = PidRecord(proc.pid, info.start_id, "tok-1", "test")
+        assert identify(good) is not None
+        assert identify(PidRecord(proc.pid, info.start_id, "tok-2", "test")) is None  # other token
+        assert identify(PidRecord(proc.pid, "ticks:1", "tok-1", "test")) is None  # pid reused later
+        write_pidfile(tmp_path / "x.pid", good)
+        assert read_pidfile(tmp_path / "x.pid") == good
+        assert oct(os.stat(tmp_path / "x.pid").st_mode & 0o777) == "0o600"
+    finally:
+        proc.kill()
+        proc.wait()
+    time.sleep(0.05)
+    assert identify(good) is None
+
+
+def test_zombie_is_not_alive():
+    proc = subprocess.Popen([sys.executable, "-c", "pass", "tok-z"])
+    info = None
+    for _ in range(100):
+        info = read_proc(proc.pid)
+        if info and info.zombie:
+            break
+        time.sleep(0.02)
+    assert info is not None and info.zombie
+    assert identify(PidRecord(proc.pid, info.start_id, "", "t")) is None
+    proc.wait()
+
+
+def test_unreadable_pidfile_is_stale(tmp_path):
+    (tmp_path / "bad.pid").write_text("12345\n")
+    assert read_pidfile(tmp_path / "bad.pid") is None
+    assert read_pidfile(tmp_path / "missing.pid") is None
