@@ -1,5 +1,5 @@
 """`python -m cmem_ops` runs the CLI."""
 
-from .cli.app import main
+from .cli.main import main
 
 raise SystemExit(main())

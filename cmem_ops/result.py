@@ -3,7 +3,8 @@
     {"schema": "cmem-ops/v1", "command": "store.status", "ok": true, "data": {...}}
 
 The keys are pinned by a contract test; add fields inside `data`, never at the top level,
-and bump SCHEMA when a key in `data` changes meaning.
+and bump SCHEMA when a key in `data` changes meaning. Every string in it is passed through
+redaction.redact_value, so no password or API key reaches a script.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import enum
 import json
 from pathlib import Path
 from typing import Any
+
+from .redaction import redact_value
 
 SCHEMA = "cmem-ops/v1"
 
@@ -37,7 +40,7 @@ def build_envelope(command: str, ok: bool, data: Any, error: dict[str, Any] | No
     envelope: dict[str, Any] = {"schema": SCHEMA, "command": command, "ok": ok, "data": to_jsonable(data)}
     if error is not None:
         envelope["error"] = error
-    return envelope
+    return redact_value(envelope)  # type: ignore[no-any-return]
 
 
 def format_envelope(envelope: dict[str, Any]) -> str:

@@ -8,10 +8,15 @@ from rich.console import Console
 from .. import __version__
 from ..context import build_context
 from ..exit_codes import ExitCode, describe_exit_codes
-from ..lifecycle import store as store_service
-from ..lifecycle.store import StoreStatus
+from ..doctor.suite import DoctorOptions
+from ..lifecycle import up as up_service
+from ..lifecycle.up import UpResult
+from ..render.console import print_status_lines
+from ..render.doctor import format_report
 from ..render.store import format_store_status, render_lines
+from . import doctor as doctor_cli
 from . import output
+from .doctor import doctor_data
 from .store import store_app
 
 app = typer.Typer(
@@ -23,6 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(store_app, name="store")
+doctor_cli.register(app)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print a versioned JSON envelope instead of text.")
 
@@ -44,17 +50,29 @@ def _root(
 @app.command(epilog=describe_exit_codes())
 def up(
     as_json: bool = JSON_OPTION,
-    timeout: float = typer.Option(15.0, "--timeout", min=1, help="Seconds to wait for the store to answer."),
+    timeout: float = typer.Option(15.0, "--timeout", min=1, help="Seconds to wait for the store, and for the doctor."),
+    no_smoke: bool = typer.Option(False, "--no-smoke", help="Skip the doctor's BullMQ smoke job."),
 ) -> None:
-    """Ensure the queue store (start the managed Valkey, or check the configured URL) and print its status."""
-    def render(status: StoreStatus, console: Console) -> None:
-        render_lines(console, format_store_status(status))
+    """Ensure the queue store (start the managed Valkey, or check the configured URL), then run the doctor."""
+    err = output.stderr_console()
 
-    output.run("up", as_json, lambda: store_service.up(build_context(), timeout=timeout), render)
+    def action() -> UpResult:
+        return up_service.up(build_context(), DoctorOptions(timeout=timeout, smoke=not no_smoke),
+                             lambda msg: err.print(msg, markup=False), timeout=timeout)
+
+    def render(result: UpResult, console: Console) -> None:
+        render_lines(console, format_store_status(result.store))
+        console.print()
+        print_status_lines(console, format_report(result.doctor))
+
+    def data(result: UpResult) -> dict[str, object]:
+        return {"store": result.store, "doctor": doctor_data(result.doctor)}
+
+    output.run("up", as_json, action, render, lambda r: r.doctor.exit_code, data)
 
 
-def main() -> int:
-    """Console-script entry point; returns the exit code."""
+def run_app() -> int:
+    """Run the typer app; returns the exit code."""
     try:
         app(standalone_mode=True)
     except SystemExit as exc:

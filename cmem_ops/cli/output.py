@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from ..errors import OpsError, UsageError
 from ..exit_codes import ExitCode
-from ..redis_url import redact_url
+from ..redaction import redact_text as redact_url
 from ..result import build_envelope, format_envelope
 
 T = TypeVar("T")

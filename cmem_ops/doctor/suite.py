@@ -1,0 +1,164 @@
+"""Which probes run, and running them: one thread per group, one deadline for the whole doctor.
+
+Every probe bounds its own waits by what is left of the deadline, so a silent listener or a hung
+HTTP endpoint costs at most the doctor's timeout. A group still running at the deadline is reported
+as FAIL (timed out); its daemon thread is abandoned and cannot delay the exit.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..context import Context
+from ..errors import ConfigError
+from ..probes import bullmq as bullmq_probe
+from ..probes import redis_checks
+from ..probes.base import Group, ProbeResult, Status, Stopwatch, skipped
+from ..probes.files import probe_files
+from ..probes.http import probe_http
+from ..probes.lua import probe_lua
+from ..probes.postgres import probe_postgres
+from ..probes.redis_conn import StoreHints, close_quietly, connect
+from ..settings import QueueEngine, RedisMode
+from ..supervisor import Deadline
+from .report import DoctorReport
+
+GROUP_ORDER = (Group.STORE, Group.POSTGRES, Group.SERVER, Group.FILES)
+OP_TIMEOUT_S = 2.0  # one round trip to a store or server; the deadline may cut it shorter
+SAFETY_S = 0.15  # time kept back to assemble and print the report
+
+
+@dataclass(frozen=True)
+class DoctorOptions:
+    """What to check and how long the whole run may take."""
+
+    only: frozenset[Group] | None = None
+    timeout: float = 15.0
+    smoke: bool = True
+    client: str = "auto"
+
+
+def server_url(ctx: Context) -> str | None:
+    """The claude-mem server's base URL when one is configured (explicitly, or by a server runtime)."""
+    explicit = ctx.settings.get("CLAUDE_MEM_SERVER_URL")
+    if explicit:
+        return explicit
+    port = ctx.settings.get("CLAUDE_MEM_SERVER_PORT")
+    runtime = (ctx.settings.get("CLAUDE_MEM_RUNTIME") or "").startswith("server")
+    if not port and not runtime:
+        return None
+    host = ctx.settings.get("CLAUDE_MEM_SERVER_HOST") or "127.0.0.1"
+    return f"http://{host}:{port or 37877 + os.getuid() % 100}"
+
+
+def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
+    """TCP, PING/AUTH, server, policy, persistence, memory, clients, latency, exposure, Lua, BullMQ smoke."""
+    settings = ctx.settings
+    try:
+        engine = settings.queue_engine
+        mode = settings.redis_mode
+        target = settings.redis_target()
+    except ConfigError as exc:
+        return [ProbeResult("settings", "queue store", Status.FAIL, exc.message, hint=exc.hint)]
+    if engine is QueueEngine.SQLITE:
+        return [skipped("queue store", "sqlite", "the queue engine is sqlite: no queue store needed", Group.STORE,
+                        required=False)]
+    if target is None:
+        hint = "cmem-ops up" if mode is RedisMode.MANAGED else "set CLAUDE_MEM_REDIS_URL=redis://host:port/0"
+        return [ProbeResult("queue store", mode.value, Status.FAIL, "no queue store is configured yet", hint=hint)]
+    label = f"{mode.value} {target.url(redact=True)}"
+    hints = StoreHints.for_mode(mode.value, target)
+    results, conn, snap = connect(target, min(OP_TIMEOUT_S, deadline.remaining()), hints, label)
+    if conn is None or snap is None:
+        later = ["server", "eviction policy", "persistence", "lua"] + (["bullmq"] if options.smoke else [])
+        done = {r.name for r in results}
+        return results + [skipped(n, label, "skipped: the store did not answer", Group.STORE) for n in later
+                          if n not in done]
+    try:
+        for check in (redis_checks.check_version, redis_checks.check_policy, redis_checks.check_persistence,
+                      redis_checks.check_memory, redis_checks.check_clients, redis_checks.check_latency,
+                      redis_checks.check_exposure):
+            results.append(check(snap, label, hints))
+        dragonfly = redis_checks.check_dragonfly(snap, label, hints, settings.queue_prefix)
+        if dragonfly is not None:
+            results.append(dragonfly)
+        conn.timeout = min(OP_TIMEOUT_S, max(deadline.remaining(), 0.05))
+        results.append(probe_lua(conn, label, hints))
+    finally:
+        close_quietly(conn)
+    if options.smoke:
+        if results[-1].status is Status.FAIL:
+            results.append(skipped("bullmq", label, "skipped: Lua does not work", Group.STORE))
+        else:
+            budget = max(deadline.remaining() - SAFETY_S, 0.1)
+            results.append(bullmq_probe.probe_bullmq(target, label, hints, budget, ctx.paths.cache_dir,
+                                                     options.client))
+    return results
+
+
+def postgres_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
+    """Postgres: connect, version, claude-mem's schema."""
+    return probe_postgres(ctx.settings.get("CLAUDE_MEM_SERVER_DATABASE_URL"),
+                          max(min(5.0, deadline.remaining() - SAFETY_S), 0.5))
+
+
+def server_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
+    """The claude-mem server's HTTP endpoints."""
+    url = server_url(ctx)
+    if url is None:
+        return [skipped("server", "(not configured)", "no claude-mem server configured (CLAUDE_MEM_SERVER_URL unset)",
+                        Group.SERVER, required=False)]
+    per_request = max(min(OP_TIMEOUT_S * 2, (deadline.remaining() - SAFETY_S) / 4), 0.2)
+    return probe_http(url, ctx.settings.get("CLAUDE_MEM_SERVER_API_KEY"), per_request)
+
+
+def file_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
+    """Data dir, settings.json, logs, PID files."""
+    return probe_files(ctx.paths)
+
+
+GROUPS: dict[Group, Callable[[Context, Deadline, DoctorOptions], list[ProbeResult]]] = {
+    Group.STORE: store_probes,
+    Group.POSTGRES: postgres_probes,
+    Group.SERVER: server_probes,
+    Group.FILES: file_probes,
+}
+
+
+def run_doctor(ctx: Context, options: DoctorOptions) -> DoctorReport:
+    """Run the selected groups concurrently; return within options.timeout whatever the probes do."""
+    sw = Stopwatch()
+    deadline = Deadline.after(options.timeout)
+    selected = [g for g in GROUP_ORDER if options.only is None or g in options.only]
+    outputs: dict[Group, list[ProbeResult]] = {}
+    errors: dict[Group, BaseException] = {}
+
+    def work(group: Group) -> None:
+        try:
+            outputs[group] = GROUPS[group](ctx, deadline, options)
+        except BaseException as exc:  # a bug in a probe: report it, never hang the doctor
+            errors[group] = exc
+
+    threads = {g: threading.Thread(target=work, args=(g,), name=f"doctor-{g.value}", daemon=True) for g in selected}
+    for thread in threads.values():
+        thread.start()
+    for thread in threads.values():
+        thread.join(max(deadline.remaining(), 0))
+    results: list[ProbeResult] = []
+    for group in selected:
+        if group in outputs:
+            results.extend(outputs[group])
+        elif group in errors:
+            exc = errors[group]
+            results.append(ProbeResult(group.value, "doctor", Status.FAIL, f"the {group.value} probes crashed: "
+                                       f"{type(exc).__name__}: {exc}", group=group,
+                                       hint="please report this with the output of: cmem-ops doctor --json"))
+        else:
+            results.append(ProbeResult(group.value, "doctor", Status.FAIL,
+                                       f"the {group.value} checks did not finish within {options.timeout:g}s",
+                                       group=group, hint=f"cmem-ops doctor --only {group.value} --timeout "
+                                                         f"{options.timeout * 2:g}"))
+    return DoctorReport(tuple(results), round(sw.ms, 1), options.timeout)

@@ -1,0 +1,63 @@
+"""The one-screen stack summary of `cmem-ops status`: Worker / Server / Queue / Store / Persistence / Policy.
+
+Kept light on purpose (no typer, rich, requests or psycopg on this path): it runs in shell prompts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..context import Context
+from ..errors import ConfigError
+from ..pidfile import identify, read_pidfile
+from ..settings import QueueEngine
+from . import store as store_service
+from .store import StoreStatus
+
+
+@dataclass(frozen=True)
+class ProcessLine:
+    """A process cmem-ops keeps an identity record for."""
+
+    component: str
+    running: bool
+    pid: int | None
+    address: str | None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class StackSummary:
+    """Everything `cmem-ops status` shows."""
+
+    server: ProcessLine
+    workers: tuple[ProcessLine, ...]
+    queue_engine: str
+    queue_prefix: str | None
+    store: StoreStatus | None
+    problem: str | None = None
+
+
+def process_line(ctx: Context, component: str) -> ProcessLine:
+    """State of `component` from cmem-ops' own identity record under run/ (never from claude-mem's pid files)."""
+    record = read_pidfile(ctx.paths.run_dir / f"{component}.json")
+    if record is None:
+        return ProcessLine(component, False, None, None, "not started by cmem-ops")
+    alive = identify(record) is not None
+    address = f"127.0.0.1:{record.port}" if record.port else None
+    return ProcessLine(component, alive, record.pid if alive else None, address,
+                       None if alive else f"not running (last pid {record.pid})")
+
+
+def summarize(ctx: Context, timeout: float = 1.0) -> StackSummary:
+    """Collect the summary; a broken setting becomes `problem`, never an exception."""
+    server = process_line(ctx, "server")
+    workers = tuple(process_line(ctx, p.stem) for p in sorted(ctx.paths.run_dir.glob("worker*.json"))) \
+        if ctx.paths.run_dir.is_dir() else ()
+    try:
+        engine = ctx.settings.queue_engine
+        prefix = ctx.settings.queue_prefix
+        store = store_service.status(ctx, timeout=timeout) if engine is QueueEngine.BULLMQ else None
+    except ConfigError as exc:
+        return StackSummary(server, workers, "unknown", None, None, problem=f"{exc.message} ({exc.hint})")
+    return StackSummary(server, workers, engine.value, prefix, store)

@@ -1,0 +1,108 @@
+"""`cmem-ops uninstall`: take the managed store off again, keeping queue data unless asked.
+
+Stops the managed store only when its PID file proves it is ours; removes its PID file, config,
+logs and the Valkey builds cmem-ops downloaded; removes a docker-mode container (its volume only
+with purge); clears the settings keys cmem-ops writes. An external server is never touched, and
+packages installed by apt/dnf/apk/pacman/brew stay (removing them is the user's call).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..context import Context
+from ..errors import OpsError
+from ..installers.container import CONTAINER_NAME, VOLUME_NAME, docker_client, read_state, remove_container
+from ..settings import OWN_KEYS, RedisMode, write_settings_keys
+from ..store import process
+
+
+@dataclass(frozen=True)
+class UninstallResult:
+    """What was (or, with dry_run, would be) stopped, removed, kept and cleared."""
+
+    dry_run: bool
+    mode: str
+    stopped: str | None
+    removed: tuple[str, ...]
+    kept: tuple[str, ...]
+    cleared_keys: tuple[str, ...]
+    messages: tuple[str, ...] = field(default=())
+
+
+def _managed_files(ctx: Context, purge_data: bool) -> tuple[list[Path], list[Path]]:
+    """(to remove, to keep) among the managed store's files."""
+    paths = ctx.paths
+    remove = [p for p in (paths.redis_pid, paths.redis_conf, paths.redis_lock) if p.exists()]
+    remove += paths.log_files(process.COMPONENT)
+    if paths.valkey_bin_root.exists():
+        remove.append(paths.valkey_bin_root)
+    keep: list[Path] = []
+    if paths.redis_data.exists():
+        (remove if purge_data else keep).append(paths.redis_data)
+    return remove, keep
+
+
+def uninstall(ctx: Context, *, purge_data: bool = False, dry_run: bool = False,
+              timeout: float = 15.0) -> UninstallResult:
+    """Undo `cmem-ops install`; queue data survives unless `purge_data`."""
+    settings = ctx.settings
+    mode = settings.redis_mode
+    messages: list[str] = []
+    removed: list[str] = []
+    kept: list[str] = []
+    stopped = None
+
+    docker_client_ = None
+    container = None
+    if mode is RedisMode.DOCKER:
+        docker_client_ = docker_client()  # raises with a hint before anything changes when the engine is down
+        container = read_state(docker_client_, CONTAINER_NAME)
+        if container.exists and not container.ours:
+            raise OpsError(f"a container named {CONTAINER_NAME} exists but was not created by cmem-ops; "
+                           "nothing was changed", hint=f"docker rm -f {CONTAINER_NAME}   (if it is yours to remove)")
+
+    record = process.running_record(ctx.paths)
+    if record is not None:
+        stopped = f"would stop the managed store (pid {record.pid})" if dry_run else None
+        if not dry_run:
+            target = settings.redis_target()
+            password = target.password if target and mode is RedisMode.MANAGED else None
+            stopped = process.stop_store(ctx.paths, password, timeout).message
+    elif mode is RedisMode.EXTERNAL:
+        target = settings.redis_target()
+        messages.append(f"the external store {target.address if target else ''} is not ours: left alone")
+
+    if docker_client_ is not None and container is not None:
+        if container.exists:
+            removed.append(f"container {CONTAINER_NAME}")
+        (removed if purge_data else kept).append(f"volume {VOLUME_NAME}")
+        if not dry_run:
+            _, volume_removed = remove_container(client=docker_client_, purge_volume=purge_data, timeout=timeout)
+            if purge_data and not volume_removed:
+                removed.remove(f"volume {VOLUME_NAME}")
+
+    to_remove, to_keep = _managed_files(ctx, purge_data)
+    for path in to_remove:
+        removed.append(str(path))
+        if not dry_run:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+    kept += [str(p) for p in to_keep]
+    if to_keep:
+        messages.append(f"queue data kept in {ctx.paths.redis_data}; remove it with: cmem-ops uninstall --purge-data")
+    if purge_data and not dry_run and ctx.paths.redis_dir.is_dir() and not any(ctx.paths.redis_dir.iterdir()):
+        ctx.paths.redis_dir.rmdir()
+
+    present = [k for k in OWN_KEYS if k in settings.file_values]
+    if present and not dry_run:
+        write_settings_keys(ctx.paths, dict.fromkeys(present))
+    if any(settings.env.get(k) for k in OWN_KEYS):
+        messages.append("some settings come from the environment (" +
+                        ", ".join(k for k in OWN_KEYS if settings.env.get(k)) + "): unset them yourself")
+    return UninstallResult(dry_run, mode.value, stopped, tuple(removed), tuple(kept), tuple(present),
+                           tuple(messages))

@@ -1,0 +1,136 @@
+"""The claude-mem server's HTTP surface: /healthz, /v1/info, /api/health, an authenticated read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..redaction import redact_text
+from .base import Group, ProbeResult, Status, Stopwatch
+
+
+def probe_http(base_url: str, api_key: str | None, timeout: float, required: bool = True) -> list[ProbeResult]:
+    """Probe the server at `base_url`; every request is bounded by `timeout` seconds."""
+    import requests
+
+    base = base_url.rstrip("/")
+    label = redact_text(base)
+    results: list[ProbeResult] = []
+    session = requests.Session()
+    session.trust_env = False  # loopback: never through a proxy from the environment
+
+    def get(path: str, headers: dict[str, str] | None = None) -> tuple[requests.Response | None, str | None, float]:
+        sw = Stopwatch()
+        try:
+            resp = session.get(base + path, headers=headers or {}, timeout=(timeout, timeout))
+            return resp, None, sw.ms
+        except requests.Timeout:
+            return None, f"no answer within {timeout:g}s", sw.ms
+        except requests.ConnectionError as exc:
+            return None, f"cannot connect: {_short(exc)}", sw.ms
+        except requests.RequestException as exc:
+            return None, _short(exc), sw.ms
+
+    resp, err, ms = get("/healthz")
+    if resp is None:
+        results.append(ProbeResult("healthz", label, Status.FAIL, f"GET /healthz: {err}",
+                                   hint="start the server: cmem-ops server start   (or cmem-ops stack up)",
+                                   group=Group.SERVER, required=required).timed(ms))
+        return results
+    body = _json(resp)
+    if resp.status_code == 200 and body.get("status") == "ok":
+        results.append(ProbeResult("healthz", label, Status.OK, f"ok ({body.get('runtime', 'unknown runtime')})",
+                                   group=Group.SERVER, required=required, data={"body": body}).timed(ms))
+    else:
+        results.append(ProbeResult("healthz", label, Status.FAIL, f"GET /healthz answered {resp.status_code}",
+                                   detail=resp.text[:200], hint="read the server log: cmem-ops logs server -n 50",
+                                   group=Group.SERVER, required=required).timed(ms))
+        return results
+
+    resp, err, ms = get("/v1/info")
+    if resp is None:
+        hang = "timed out" if "within" in (err or "") else ""
+        results.append(ProbeResult("info", label, Status.FAIL, f"GET /v1/info: {err}",
+                                   detail="/v1/info hangs while the queue store is down" if hang else "",
+                                   hint="check the queue store: cmem-ops doctor --only store",
+                                   group=Group.SERVER, required=required).timed(ms))
+    else:
+        results.append(judge_info(_json(resp), resp.status_code, label, required).timed(ms))
+
+    resp, err, ms = get("/api/health")
+    if resp is not None and resp.status_code == 404:
+        results.append(ProbeResult("api health", label, Status.SKIP, "/api/health is not served by this runtime",
+                                   group=Group.SERVER, required=False).timed(ms))
+    elif resp is None or resp.status_code != 200:
+        results.append(ProbeResult("api health", label, Status.WARN,
+                                   f"GET /api/health: {err or resp.status_code if resp is not None else err}",
+                                   hint="read the server log: cmem-ops logs server -n 50", group=Group.SERVER,
+                                   required=False).timed(ms))
+    else:
+        body = _json(resp)
+        results.append(ProbeResult("api health", label, Status.OK, _summarise_api_health(body), group=Group.SERVER,
+                                   required=False, data={"body": body}).timed(ms))
+
+    if not api_key:
+        results.append(ProbeResult("auth", label, Status.SKIP, "no CLAUDE_MEM_SERVER_API_KEY: authenticated read not tried",
+                                   group=Group.SERVER, required=False))
+        return results
+    resp, err, ms = get("/v1/jobs?limit=1", {"Authorization": f"Bearer {api_key}"})
+    if resp is None:
+        results.append(ProbeResult("auth", label, Status.FAIL, f"GET /v1/jobs: {err}",
+                                   hint="check the queue store: cmem-ops doctor --only store", group=Group.SERVER,
+                                   required=required).timed(ms))
+    elif resp.status_code == 200:
+        results.append(ProbeResult("auth", label, Status.OK, "authenticated read works (GET /v1/jobs)",
+                                   group=Group.SERVER, required=required).timed(ms))
+    elif resp.status_code in (401, 403):
+        results.append(ProbeResult("auth", label, Status.FAIL,
+                                   f"the API key was refused ({resp.status_code}): revoked, unknown or lacks scope",
+                                   hint="create a key: cmem-ops server api-key create --scope memories:read,memories:write",
+                                   group=Group.SERVER, required=required).timed(ms))
+    else:
+        results.append(ProbeResult("auth", label, Status.FAIL, f"GET /v1/jobs answered {resp.status_code}",
+                                   detail=resp.text[:200], hint="read the server log: cmem-ops logs server -n 50",
+                                   group=Group.SERVER, required=required).timed(ms))
+    return results
+
+
+def judge_info(body: dict[str, Any], status_code: int, label: str, required: bool) -> ProbeResult:
+    """Verdict on /v1/info: Postgres initialized and the queue manager active (pure)."""
+    if status_code != 200:
+        return ProbeResult("info", label, Status.FAIL, f"GET /v1/info answered {status_code}",
+                           hint="read the server log: cmem-ops logs server -n 50", group=Group.SERVER, required=required)
+    pg = body.get("postgres") or {}
+    qm = (body.get("boundaries") or {}).get("queueManager") or {}
+    data = {"postgres": pg, "queueManager": qm, "queueLanes": body.get("queueLanes")}
+    if not pg.get("initialized"):
+        return ProbeResult("info", label, Status.FAIL, "Postgres is not initialized", group=Group.SERVER,
+                           hint="check the database: cmem-ops doctor --only postgres", required=required, data=data)
+    engine, state = qm.get("engine"), qm.get("status")
+    if engine != "bullmq" or state not in ("active", "ok", "ready", "running"):
+        return ProbeResult("info", label, Status.WARN,
+                           f"queue manager {state or 'unknown'} (engine {engine or 'none'})",
+                           hint="set CLAUDE_MEM_QUEUE_ENGINE=bullmq and CLAUDE_MEM_REDIS_URL, then cmem-ops server restart",
+                           group=Group.SERVER, required=required, data=data)
+    return ProbeResult("info", label, Status.OK,
+                       f"Postgres schema v{pg.get('schemaVersion')}, queue {engine} {state}, prefix {qm.get('prefix')}",
+                       group=Group.SERVER, required=required, data=data)
+
+
+def _summarise_api_health(body: dict[str, Any]) -> str:
+    parts = [f"{k}={body[k]}" for k in ("status", "queueEngine", "redis") if k in body]
+    return ", ".join(parts) or "ok"
+
+
+def _json(resp: Any) -> dict[str, Any]:
+    try:
+        value = resp.json()
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    return redact_text(text[:160])

@@ -1,0 +1,32 @@
+"""Remove secrets from any text we print or serialise: URL passwords, DSN passwords, API keys."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)(?P<secret>[^\s@/]+)(?=@)")
+_DSN_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<secret>'[^']*'|\S+)", re.IGNORECASE)
+_API_KEY = re.compile(r"\bcmem_[0-9a-fA-F]{8,}\b")
+_BEARER = re.compile(r"(?P<head>\bBearer\s+)(?P<secret>\S+)", re.IGNORECASE)
+_REQUIREPASS = re.compile(r"(?P<head>\brequirepass\s+)(?P<secret>\S+)", re.IGNORECASE)
+
+
+def redact_text(text: str) -> str:
+    """Replace every secret we know the shape of with *** (pure)."""
+    text = _URL_PASSWORD.sub(lambda m: m.group("head") + "***", text)
+    text = _DSN_PASSWORD.sub(lambda m: m.group("head") + "***", text)
+    text = _API_KEY.sub("cmem_***", text)
+    text = _BEARER.sub(lambda m: m.group("head") + "***", text)
+    return _REQUIREPASS.sub(lambda m: m.group("head") + "***", text)
+
+
+def redact_value(value: Any) -> Any:
+    """Redact every string inside a JSON-like value (pure)."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: redact_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_value(v) for v in value]
+    return value
