@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .paths import Paths
 from .runner import Runner, SubprocessRunner
+from .errors import ConfigError
 from .settings import Settings, load_settings
 
 
@@ -24,8 +25,19 @@ class Context:
         return Context(self.paths, load_settings(self.paths, self.settings.env), self.runner)
 
 
-def build_context(env: Mapping[str, str] | None = None, runner: Runner | None = None) -> Context:
-    """Resolve paths and settings from `env` (default: the process environment)."""
+def build_context(env: Mapping[str, str] | None = None, runner: Runner | None = None, *,
+                  tolerate_bad_settings: bool = False) -> Context:
+    """Resolve paths and settings from `env` (default: the process environment).
+
+    With `tolerate_bad_settings` (the doctor), a malformed settings.json is read as empty instead of
+    raising, so the checks still run and the files probe reports the file and line.
+    """
     env = dict(os.environ if env is None else env)
     paths = Paths.from_env(env)
-    return Context(paths, load_settings(paths, env), runner or SubprocessRunner())
+    try:
+        settings = load_settings(paths, env)
+    except ConfigError:
+        if not tolerate_bad_settings:
+            raise
+        settings = Settings(paths=paths, env=env, file_values={})
+    return Context(paths, settings, runner or SubprocessRunner())

@@ -61,7 +61,7 @@ def doctor(
         if client not in ("auto", "node", "python"):
             raise UsageError(f"--client {client!r} is not one of auto, node, python", hint="cmem-ops doctor")
         options = DoctorOptions(only=parse_only(only), timeout=timeout, smoke=not no_smoke, client=client)
-        return run_doctor(build_context(), options)
+        return run_doctor(build_context(tolerate_bad_settings=True), options)
 
     def render(report: DoctorReport, console: Console) -> None:
         print_status_lines(console, format_report(report))

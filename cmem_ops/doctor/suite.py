@@ -54,6 +54,11 @@ def server_url(ctx: Context) -> str | None:
     return f"http://{host}:{port or 37877 + os.getuid() % 100}"
 
 
+def _op_budget(deadline: Deadline, cap: float = OP_TIMEOUT_S) -> float:
+    """Seconds one round trip may take: `cap`, cut so the group still finishes before the deadline."""
+    return max(min(cap, deadline.remaining() - SAFETY_S), 0.05)
+
+
 def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
     """TCP, PING/AUTH, server, policy, persistence, memory, clients, latency, exposure, Lua, BullMQ smoke."""
     settings = ctx.settings
@@ -71,7 +76,7 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
         return [ProbeResult("queue store", mode.value, Status.FAIL, "no queue store is configured yet", hint=hint)]
     label = f"{mode.value} {target.url(redact=True)}"
     hints = StoreHints.for_mode(mode.value, target)
-    results, conn, snap = connect(target, min(OP_TIMEOUT_S, deadline.remaining()), hints, label)
+    results, conn, snap = connect(target, _op_budget(deadline), hints, label)
     if conn is None or snap is None:
         later = ["server", "eviction policy", "persistence", "lua"] + (["bullmq"] if options.smoke else [])
         done = {r.name for r in results}
@@ -85,7 +90,7 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
         dragonfly = redis_checks.check_dragonfly(snap, label, hints, settings.queue_prefix)
         if dragonfly is not None:
             results.append(dragonfly)
-        conn.timeout = min(OP_TIMEOUT_S, max(deadline.remaining(), 0.05))
+        conn.timeout = _op_budget(deadline)
         results.append(probe_lua(conn, label, hints))
     finally:
         close_quietly(conn)
@@ -111,8 +116,8 @@ def server_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> l
     if url is None:
         return [skipped("server", "(not configured)", "no claude-mem server configured (CLAUDE_MEM_SERVER_URL unset)",
                         Group.SERVER, required=False)]
-    per_request = max(min(OP_TIMEOUT_S * 2, (deadline.remaining() - SAFETY_S) / 4), 0.2)
-    return probe_http(url, ctx.settings.get("CLAUDE_MEM_SERVER_API_KEY"), per_request)
+    return probe_http(url, ctx.settings.get("CLAUDE_MEM_SERVER_API_KEY"), OP_TIMEOUT_S * 2,
+                      budget=lambda: _op_budget(deadline, OP_TIMEOUT_S * 2))
 
 
 def file_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..redaction import redact_text
 from .base import Group, ProbeResult, Status, Stopwatch
 
 
-def probe_http(base_url: str, api_key: str | None, timeout: float, required: bool = True) -> list[ProbeResult]:
-    """Probe the server at `base_url`; every request is bounded by `timeout` seconds."""
+def probe_http(base_url: str, api_key: str | None, timeout: float, required: bool = True,
+               budget: Callable[[], float] | None = None) -> list[ProbeResult]:
+    """Probe the server at `base_url`; each request waits at most `timeout` s, and never past `budget()` s."""
     import requests
 
     base = base_url.rstrip("/")
@@ -20,11 +22,12 @@ def probe_http(base_url: str, api_key: str | None, timeout: float, required: boo
 
     def get(path: str, headers: dict[str, str] | None = None) -> tuple[requests.Response | None, str | None, float]:
         sw = Stopwatch()
+        wait = max(min(timeout, budget()), 0.05) if budget else timeout
         try:
-            resp = session.get(base + path, headers=headers or {}, timeout=(timeout, timeout))
+            resp = session.get(base + path, headers=headers or {}, timeout=(wait, wait))
             return resp, None, sw.ms
         except requests.Timeout:
-            return None, f"no answer within {timeout:g}s", sw.ms
+            return None, f"no answer within {wait:.1f}s", sw.ms
         except requests.ConnectionError as exc:
             return None, f"cannot connect: {_short(exc)}", sw.ms
         except requests.RequestException as exc:
@@ -66,9 +69,7 @@ def probe_http(base_url: str, api_key: str | None, timeout: float, required: boo
                                    hint="read the server log: cmem-ops logs server -n 50", group=Group.SERVER,
                                    required=False).timed(ms))
     else:
-        body = _json(resp)
-        results.append(ProbeResult("api health", label, Status.OK, _summarise_api_health(body), group=Group.SERVER,
-                                   required=False, data={"body": body}).timed(ms))
+        results.append(judge_api_health(_json(resp), label).timed(ms))
 
     if not api_key:
         results.append(ProbeResult("auth", label, Status.SKIP, "no CLAUDE_MEM_SERVER_API_KEY: authenticated read not tried",
@@ -101,24 +102,43 @@ def judge_info(body: dict[str, Any], status_code: int, label: str, required: boo
                            hint="read the server log: cmem-ops logs server -n 50", group=Group.SERVER, required=required)
     pg = body.get("postgres") or {}
     qm = (body.get("boundaries") or {}).get("queueManager") or {}
+    details = qm.get("details") or {}
     data = {"postgres": pg, "queueManager": qm, "queueLanes": body.get("queueLanes")}
     if not pg.get("initialized"):
         return ProbeResult("info", label, Status.FAIL, "Postgres is not initialized", group=Group.SERVER,
                            hint="check the database: cmem-ops doctor --only postgres", required=required, data=data)
-    engine, state = qm.get("engine"), qm.get("status")
+    engine, state = details.get("engine") or qm.get("engine"), qm.get("status")
     if engine != "bullmq" or state not in ("active", "ok", "ready", "running"):
         return ProbeResult("info", label, Status.WARN,
                            f"queue manager {state or 'unknown'} (engine {engine or 'none'})",
+                           detail=str(qm.get("reason") or ""),
                            hint="set CLAUDE_MEM_QUEUE_ENGINE=bullmq and CLAUDE_MEM_REDIS_URL, then cmem-ops server restart",
                            group=Group.SERVER, required=required, data=data)
     return ProbeResult("info", label, Status.OK,
-                       f"Postgres schema v{pg.get('schemaVersion')}, queue {engine} {state}, prefix {qm.get('prefix')}",
+                       f"Postgres schema v{pg.get('schemaVersion')}, queue {engine} {state}, prefix {details.get('prefix')}",
                        group=Group.SERVER, required=required, data=data)
 
 
-def _summarise_api_health(body: dict[str, Any]) -> str:
-    parts = [f"{k}={body[k]}" for k in ("status", "queueEngine", "redis") if k in body]
-    return ", ".join(parts) or "ok"
+def judge_api_health(body: dict[str, Any], label: str) -> ProbeResult:
+    """Verdict on /api/health: queue engine, the server's view of Redis, lane counts (pure)."""
+    queue = body.get("queue") or {}
+    redis = queue.get("redis") or {}
+    lanes = queue.get("lanes") or []
+    counts = ", ".join(f"{lane.get('kind')}: {lane.get('waiting', 0)} waiting/{lane.get('active', 0)} active/"
+                       f"{lane.get('failed', 0)} failed" for lane in lanes)
+    summary = f"queue {queue.get('engine', 'none')}, redis {redis.get('status', 'unknown')}" + \
+        (f"; {counts}" if counts else "")
+    data = {"queue": queue, "version": body.get("version")}
+    degraded = (body.get("dependencies") or {}).get("degraded")
+    if redis and redis.get("status") not in ("ok", "ready", None):
+        return ProbeResult("api health", label, Status.FAIL, f"the server cannot use the queue store: {summary}",
+                           hint="check the queue store: cmem-ops doctor --only store", group=Group.SERVER,
+                           required=False, data=data)
+    if degraded or any(lane.get("unavailable") for lane in lanes):
+        return ProbeResult("api health", label, Status.WARN, f"degraded: {summary}",
+                           hint="read the server log: cmem-ops logs server -n 50", group=Group.SERVER,
+                           required=False, data=data)
+    return ProbeResult("api health", label, Status.OK, summary, group=Group.SERVER, required=False, data=data)
 
 
 def _json(resp: Any) -> dict[str, Any]:

@@ -191,7 +191,7 @@ def test_external_url_is_checked_not_started(tmp_path):
         env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=server.url)
         out = run_cli(env, "up", "--json")
         data = json.loads(out.stdout)
-        assert out.returncode == 0 and data["data"]["mode"] == "external"
+        assert out.returncode == 0 and data["data"]["store"]["mode"] == "external"
         assert "s3cret" not in out.stdout
         stop = run_cli(env, "store", "stop")
         assert stop.returncode == 0 and "never stops" in stop.stdout
