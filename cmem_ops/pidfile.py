@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +67,8 @@ def _read_linux_proc(pid: int, proc_root: Path) -> ProcInfo | None:
 
 
 def _read_ps(pid: int) -> ProcInfo | None:
+    import subprocess  # macOS/BSD only: keep it off Linux's import path
+
     try:
         out = subprocess.run(["ps", "-o", "stat=,lstart=,command=", "-p", str(pid)],
                              capture_output=True, text=True, timeout=5, env={"LC_ALL": "C", "PATH": os.defpath},

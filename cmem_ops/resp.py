@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import ssl
 import time
 from types import TracebackType
 from typing import TypeAlias
@@ -37,6 +36,8 @@ class RespConnection:
         self.timeout = timeout
         raw = socket.create_connection((target.host, target.port), timeout=timeout)
         if target.tls:
+            import ssl  # only TLS users pay for the import
+
             ctx = ssl.create_default_context()
             raw = ctx.wrap_socket(raw, server_hostname=target.host)
         self._sock = raw

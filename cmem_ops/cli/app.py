@@ -7,16 +7,18 @@ from rich.console import Console
 
 from .. import __version__
 from ..context import build_context
-from ..exit_codes import ExitCode, describe_exit_codes
 from ..doctor.suite import DoctorOptions
+from ..exit_codes import ExitCode, describe_exit_codes
 from ..lifecycle import up as up_service
 from ..lifecycle.up import UpResult
-from ..render.console import print_status_lines
+from ..render.console import print_status_lines, render_lines
 from ..render.doctor import format_report
-from ..render.store import format_store_status, render_lines
+from ..render.store import format_store_status
 from . import doctor as doctor_cli
 from . import output
-from .doctor import doctor_data
+from .install import install_cmd, uninstall_cmd
+from .postgres import postgres_app
+from .server_install import server_app
 from .store import store_app
 
 app = typer.Typer(
@@ -28,7 +30,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(store_app, name="store")
+app.add_typer(server_app, name="server")
+app.add_typer(postgres_app, name="postgres")
 doctor_cli.register(app)
+app.command("install", epilog=describe_exit_codes())(install_cmd)
+app.command("uninstall", epilog=describe_exit_codes())(uninstall_cmd)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print a versioned JSON envelope instead of text.")
 
@@ -66,7 +72,7 @@ def up(
         print_status_lines(console, format_report(result.doctor))
 
     def data(result: UpResult) -> dict[str, object]:
-        return {"store": result.store, "doctor": doctor_data(result.doctor)}
+        return {"store": result.store, "doctor": result.doctor.to_data()}
 
     output.run("up", as_json, action, render, lambda r: r.doctor.exit_code, data)
 

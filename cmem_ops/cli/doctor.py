@@ -3,46 +3,19 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
 from ..context import build_context
-from ..doctor.report import DoctorReport
-from ..doctor.suite import DoctorOptions, run_doctor
 from ..errors import UsageError
 from ..exit_codes import ExitCode, describe_exit_codes
 from ..logs import files_since, follow, tail_lines
-from ..probes.base import Group
-from ..render.console import print_status_lines
-from ..render.doctor import format_report
 from . import output
-from .quick import status_main
+from .quick import DoctorArgs, doctor_main, status_main
 
 JSON_OPTION = typer.Option(False, "--json", help="Print a versioned JSON envelope instead of text.")
 
 # component -> the dated log files it writes (logs/<stem>-YYYY-MM-DD.log)
 LOG_STEMS = {"store": "redis", "server": "server", "worker": "worker", "postgres": "postgres",
              "claude-mem": "claude-mem"}
-
-
-def parse_only(values: list[str] | None) -> frozenset[Group] | None:
-    """--only store,postgres (repeatable, comma-separated) -> groups (raises UsageError on an unknown one)."""
-    if not values:
-        return None
-    groups = set()
-    for value in values:
-        for name in filter(None, (v.strip() for v in value.split(","))):
-            try:
-                groups.add(Group(name))
-            except ValueError:
-                raise UsageError(f"--only {name!r} is not one of store, postgres, server, files",
-                                 hint="cmem-ops doctor --only store") from None
-    return frozenset(groups)
-
-
-def doctor_data(report: DoctorReport) -> dict[str, object]:
-    """The `data` of doctor's JSON envelope."""
-    return {"results": list(report.results), "counts": report.counts, "elapsed_ms": report.elapsed_ms,
-            "timeout_s": report.timeout_s, "exit_code": int(report.exit_code)}
 
 
 def doctor(
@@ -57,16 +30,7 @@ def doctor(
     Checks run concurrently under one deadline. Required checks decide the exit code: 0 when none
     failed, 1 otherwise. Warnings never fail the run.
     """
-    def action() -> DoctorReport:
-        if client not in ("auto", "node", "python"):
-            raise UsageError(f"--client {client!r} is not one of auto, node, python", hint="cmem-ops doctor")
-        options = DoctorOptions(only=parse_only(only), timeout=timeout, smoke=not no_smoke, client=client)
-        return run_doctor(build_context(tolerate_bad_settings=True), options)
-
-    def render(report: DoctorReport, console: Console) -> None:
-        print_status_lines(console, format_report(report))
-
-    output.run("doctor", as_json, action, render, lambda r: r.exit_code, doctor_data)
+    raise typer.Exit(doctor_main(DoctorArgs(as_json, tuple(only or ()), timeout, not no_smoke, client)))
 
 
 def status(

@@ -10,7 +10,8 @@ from ..exit_codes import ExitCode, describe_exit_codes
 from ..lifecycle import store as store_service
 from ..lifecycle.store import StoreStatus
 from ..logs import files_since, follow, tail_lines
-from ..render.store import format_binaries, format_start, format_stop, format_store_status, render_lines
+from ..render.console import render_lines
+from ..render.store import format_binaries, format_start, format_stop, format_store_status
 from ..store.binaries import ServerBinary, discover, rank
 from ..store.process import StartResult, StopResult
 from . import output

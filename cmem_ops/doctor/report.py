@@ -27,6 +27,11 @@ class DoctorReport:
     def exit_code(self) -> ExitCode:
         return exit_code_for(self.results)
 
+    def to_data(self) -> dict[str, object]:
+        """The `data` of the doctor's JSON envelope (keys pinned by a contract test)."""
+        return {"results": list(self.results), "counts": self.counts, "elapsed_ms": self.elapsed_ms,
+                "timeout_s": self.timeout_s, "exit_code": int(self.exit_code)}
+
 
 def exit_code_for(results: Iterable[ProbeResult]) -> ExitCode:
     """FAILED when a required check failed; warnings and optional failures do not fail the run (pure)."""

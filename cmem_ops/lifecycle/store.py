@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..context import Context
 from ..errors import ConfigError, ConflictError, OpsError
@@ -19,7 +20,10 @@ from ..settings import (
     RedisMode,
     write_settings_keys,
 )
-from ..store import process
+from ..store import state
+
+if TYPE_CHECKING:
+    from ..store import process
 from ..store.ports import choose_port, ipv6_loopback_available, port_is_free
 from ..store.status import read_facts
 
@@ -55,7 +59,7 @@ class ManagedIdentity:
 
     @property
     def target(self) -> RedisTarget:
-        return RedisTarget(process.HOST, self.port, password=self.password)
+        return RedisTarget(state.HOST, self.port, password=self.password)
 
 
 def managed_identity(ctx: Context, *, new_port: bool = False) -> ManagedIdentity:
@@ -75,7 +79,7 @@ def managed_identity(ctx: Context, *, new_port: bool = False) -> ManagedIdentity
     if port is None:
         ipv6 = ipv6_loopback_available()
         port = choose_port(lambda p: port_is_free(p, ipv6=ipv6))
-    password = password or process.new_password()
+    password = password or state.new_password()
     identity = ManagedIdentity(port, password)
     updates: dict[str, str | None] = {
         KEY_MODE: RedisMode.MANAGED.value,
@@ -102,14 +106,16 @@ def _require_managed(ctx: Context, action: str) -> None:
 def start(ctx: Context, *, binary: str | None = None, new_port: bool = False, timeout: float = 15.0
           ) -> process.StartResult:
     """Start the managed store; a second start while ours runs is a no-op."""
+    from ..store import process  # supervision code: kept off the `status` import path
+
     _require_managed(ctx, "start")
     ensure_private_dir(ctx.paths.data_dir)
-    running = process.running_record(ctx.paths)
+    running = state.running_record(ctx.paths)
     if running is not None and new_port:
         raise ConflictError(f"the managed store is running (pid {running.pid}, port {running.port})",
                             hint="cmem-ops store stop   (then start again with --new-port)")
     identity = managed_identity(ctx, new_port=new_port)
-    if running is not None and running.port == identity.port and process.ping(identity.target):
+    if running is not None and running.port == identity.port and state.ping(identity.target):
         return process.StartResult(process.StartOutcome.ALREADY_RUNNING, running.pid, identity.port,
                                    running.binary or "", 0.0)
     chosen = process.select_binary(ctx.paths, ctx.runner, binary)
@@ -118,6 +124,8 @@ def start(ctx: Context, *, binary: str | None = None, new_port: bool = False, ti
 
 def stop(ctx: Context, *, timeout: float = 15.0) -> process.StopResult:
     """Stop the managed store; external and docker stores are never stopped."""
+    from ..store import process
+
     mode = ctx.settings.redis_mode
     if mode is not RedisMode.MANAGED:
         return process.StopResult(process.StopOutcome.NOT_RUNNING, None, "",
@@ -130,7 +138,7 @@ def status(ctx: Context, *, timeout: float = 2.0) -> StoreStatus:
     """Report the queue store's state; never raises for the store itself being down."""
     mode = ctx.settings.redis_mode
     target = ctx.settings.redis_target()
-    record = process.running_record(ctx.paths) if mode is RedisMode.MANAGED else None
+    record = state.running_record(ctx.paths) if mode is RedisMode.MANAGED else None
     base = dict(mode=mode.value, url=target.url(redact=True) if target else None,
                 host=target.host if target else None, port=target.port if target else None,
                 data_dir=str(ctx.paths.redis_data) if mode is RedisMode.MANAGED else None)

@@ -14,8 +14,8 @@ from ..redis_url import RedisTarget
 from ..resp import RespConnection, RespError
 from .base import ProbeResult, Status, Stopwatch
 from .bullmq_node import SmokeSetupError, find_node, run_node_smoke
-from .bullmq_python import MIN_TIMEOUT_S, SmokeOutcome, new_smoke_prefix, run_python_smoke
 from .redis_conn import StoreHints
+from .smoke import MIN_TIMEOUT_S, SmokeOutcome, new_smoke_prefix
 
 QUEUE = "cmemops_smoke"
 CLIENTS = ("auto", "node", "python")
@@ -54,6 +54,8 @@ def probe_bullmq(target: RedisTarget, label: str, hints: StoreHints, timeout: fl
                                detail="; ".join(notes),
                                hint="install Node.js 18+ with npm, or: pip install 'cmem-ops[bullmq]'",
                                required=False).timed(sw.ms)
+        from .bullmq_python import run_python_smoke  # asyncio + bullmq: loaded only when needed
+
         outcome = run_python_smoke(target.url(), prefix, "roundtrip", QUEUE, budget)
     leftover = _count_prefix(target, prefix, timeout)
     after = _dbsize(target, timeout)

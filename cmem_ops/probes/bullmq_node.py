@@ -25,7 +25,7 @@ from typing import Any
 
 from ..errors import OpsError, OpsTimeoutError
 from ..runner import Runner, SubprocessRunner
-from .bullmq_python import SmokeOutcome, SmokeStep, validate_smoke_args
+from .smoke import SmokeOutcome, SmokeStep, validate_smoke_args
 
 ASSET_NAME = "bullmq-smoke"
 ASSET_FILES = ("package.json", "package-lock.json", "smoke.mjs")

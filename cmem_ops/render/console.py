@@ -14,3 +14,9 @@ def print_status_lines(console: Console, lines: list[tuple[str, Status | None]])
     for text, status in lines:
         style = STYLES[status] if status is not None else "bold"
         console.print(f"[{style}]{escape(text)}[/{style}]", highlight=False, soft_wrap=True)
+
+
+def render_lines(console: Console, lines: list[str]) -> None:
+    """Print plain lines (no markup interpretation)."""
+    for line in lines:
+        console.print(escape(line), highlight=False, soft_wrap=True)

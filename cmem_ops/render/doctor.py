@@ -45,3 +45,13 @@ def format_report(report: DoctorReport) -> list[tuple[str, Status | None]]:
     lines.append((f"Doctor: {verdict}; {counts['ok']} ok, {counts['skip']} skipped in {report.elapsed_ms / 1000:.2f} s.",
                   None))
     return lines
+
+
+ANSI = {Status.OK: "\033[32m", Status.WARN: "\033[33m", Status.FAIL: "\033[31m", Status.SKIP: "\033[2m"}
+
+
+def format_ansi(line: str, status: Status | None, color: bool) -> str:
+    """`line` in its status colour (headings bold) when `color`, else unchanged (pure)."""
+    if not color:
+        return line
+    return f"{ANSI[status] if status is not None else chr(27) + '[1m'}{line}\033[0m"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING
 
-from ..lifecycle.store import StoreStatus
-from ..store.binaries import ServerBinary
-from ..store.process import StartOutcome, StartResult, StopResult
+if TYPE_CHECKING:  # type-only: keeps the supervision modules off the `status` fast path
+    from ..lifecycle.store import StoreStatus
+    from ..store.binaries import ServerBinary
+    from ..store.process import StartResult, StopResult
 
 
 def format_duration(seconds: int | None) -> str:
@@ -62,7 +62,7 @@ def format_store_status(status: StoreStatus) -> list[str]:
 
 def format_start(result: StartResult) -> str:
     """One line for a start outcome (pure)."""
-    if result.outcome is StartOutcome.ALREADY_RUNNING:
+    if result.outcome == "already-running":
         return f"The managed store is already running (pid {result.pid}, port {result.port}); nothing to do."
     return f"Started the managed store (pid {result.pid}, port {result.port}) in {result.elapsed_ms:.0f} ms."
 
@@ -82,9 +82,3 @@ def format_binaries(binaries: list[ServerBinary], chosen: ServerBinary | None) -
     if not binaries:
         lines.append("No Valkey or Redis server binary found.")
     return lines
-
-
-def render_lines(console: Console, lines: list[str]) -> None:
-    """Print plain lines (no markup interpretation)."""
-    for line in lines:
-        console.print(escape(line), highlight=False, soft_wrap=True)

@@ -10,30 +10,21 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import platform
 import re
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from ..paths import Paths
 from ..runner import Runner
+from .flavour import Flavour
 
 SERVER_NAMES = ("valkey-server", "redis-server")
 SYSTEM_DIRS = ("/opt/homebrew/bin", "/usr/local/bin", "/usr/bin")
 MIN_REDIS = (6, 2, 0)
 
-
-class Flavour(StrEnum):
-    VALKEY = "valkey"
-    REDIS = "redis"
-    DRAGONFLY = "dragonfly"
-
-    @property
-    def display(self) -> str:
-        return {"valkey": "Valkey", "redis": "Redis", "dragonfly": "Dragonfly"}[self.value]
+__all__ = ["MIN_REDIS", "Flavour", "ServerBinary", "discover", "parse_server_version", "rank"]
 
 
 @dataclass(frozen=True)
@@ -46,8 +37,8 @@ class WheelBinary:
 
 
 def _wheel_arch() -> str:
-    system = platform.system().lower()
-    machine = platform.machine().lower()
+    uname = os.uname()  # platform.uname() costs an import on the `status` fast path
+    system, machine = uname.sysname.lower(), uname.machine.lower()
     machine = {"amd64": "x86_64", "arm64": "arm64" if system == "darwin" else "aarch64"}.get(machine, machine)
     if system == "linux" and machine == "arm64":
         machine = "aarch64"

@@ -28,10 +28,11 @@ from ..supervisor import Deadline, terminate, wait_gone, wait_ready
 from .binaries import Candidate, ServerBinary, discover, inspect_binary, rank
 from .config import StoreConfig, render_config
 from .ports import ipv6_loopback_available, port_answers
+from .state import COMPONENT, HOST, new_password, ping, running_record
 from .status import describe_listener
 
-HOST = "127.0.0.1"
-COMPONENT = "redis"
+__all__ = ["COMPONENT", "HOST", "new_password", "ping", "running_record"]
+
 
 
 class StartOutcome(StrEnum):
@@ -98,24 +99,6 @@ def store_lock(paths: Paths) -> Iterator[None]:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
-
-
-def running_record(paths: Paths) -> PidRecord | None:
-    """Our PID record when its process is alive and proven ours, else None."""
-    record = read_pidfile(paths.redis_pid)
-    if record is None or identify(record) is None:
-        return None
-    return record
-
-
-def ping(target: RedisTarget, timeout: float = 0.5) -> bool:
-    """True when the server answers PING with our credentials."""
-    try:
-        with RespConnection(target, timeout=timeout) as conn:
-            conn.command("PING")
-        return True
-    except (OSError, RespError):
-        return False
 
 
 def start_store(
@@ -200,8 +183,3 @@ def stop_store(paths: Paths, password: str | None, timeout: float = 15.0) -> Sto
             how = terminate(record, grace_s=max(deadline.remaining(), 1.0))
         paths.redis_pid.unlink(missing_ok=True)
         return StopResult(StopOutcome.STOPPED, record.pid, how, f"stopped the managed store (pid {record.pid}, {how})")
-
-
-def new_password() -> str:
-    """A fresh requirepass for the managed store (URL-safe)."""
-    return secrets.token_hex(24)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..redis_url import RedisTarget
 from ..resp import RespAuthError, RespConnection, RespError, parse_config_pairs, parse_info
-from .binaries import Flavour
+from .flavour import Flavour
 
 
 @dataclass(frozen=True)

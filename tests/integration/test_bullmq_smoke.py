@@ -25,11 +25,8 @@ import pytest
 import redis
 
 from cmem_ops.probes.bullmq_node import find_node, find_npm, prepare_node_smoke, run_node_smoke
-from cmem_ops.probes.bullmq_python import (
-    SmokeOutcome,
-    new_smoke_prefix,
-    run_python_smoke,
-)
+from cmem_ops.probes.bullmq_python import run_python_smoke
+from cmem_ops.probes.smoke import SmokeOutcome, new_smoke_prefix
 from cmem_ops.runner import Completed
 
 pytestmark = pytest.mark.integration

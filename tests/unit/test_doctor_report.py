@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from cmem_ops.cli.doctor import doctor_data, parse_only
+from cmem_ops.cli.doctor_options import parse_only
+from cmem_ops.cli.quick import parse_doctor_args
 from cmem_ops.doctor.report import DoctorReport, exit_code_for
 from cmem_ops.errors import UsageError
 from cmem_ops.exit_codes import ExitCode
@@ -39,7 +40,7 @@ def test_report_text_marks_hints_and_redacts():
 
 def test_doctor_json_contract_is_pinned():
     report = DoctorReport((r("tcp", Status.OK),), 3.5, 15)
-    envelope = json.loads(format_envelope(build_envelope("doctor", True, doctor_data(report))))
+    envelope = json.loads(format_envelope(build_envelope("doctor", True, report.to_data())))
     assert list(envelope) == ["schema", "command", "ok", "data"]
     assert list(envelope["data"]) == ["results", "counts", "elapsed_ms", "timeout_s", "exit_code"]
     assert list(envelope["data"]["results"][0]) == ["name", "target", "status", "summary", "detail", "hint",
@@ -69,3 +70,12 @@ def test_info_and_api_health_from_real_captures():
     assert result.status is Status.OK and "queue bullmq, redis ok" in result.summary
     health["queue"]["redis"]["status"] = "error"
     assert judge_api_health(health, "t").status is Status.FAIL
+
+
+def test_fast_doctor_parser_accepts_what_typer_documents():
+    args = parse_doctor_args(["--json", "--only", "store", "--only=files", "--timeout", "3", "--no-smoke",
+                              "--client=python"])
+    assert args is not None and args.as_json and args.only == ("store", "files") and args.timeout == 3.0
+    assert not args.smoke and args.client == "python"
+    assert parse_doctor_args(["--help"]) is None  # typer owns --help and errors
+    assert parse_doctor_args(["--timeout", "x"]) is None
