@@ -6,9 +6,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .errors import ConfigError
 from .paths import Paths
 from .runner import Runner, SubprocessRunner
-from .errors import ConfigError
 from .settings import Settings, load_settings
 
 
