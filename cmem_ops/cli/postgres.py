@@ -46,7 +46,7 @@ def stop(
 ) -> None:
     """Stop the managed cluster (fast shutdown) when it is provably ours; data is kept. External URLs are untouched."""
     def code(status: PgStatus) -> ExitCode:
-        return ExitCode.FAILED if status.running else ExitCode.OK
+        return ExitCode.FAILED if status.mode == "managed" and status.running else ExitCode.OK
 
     output.run("postgres.stop", as_json, lambda: pg_service.stop(build_context(), timeout=timeout), _render, code)
 
