@@ -230,3 +230,27 @@ def test_store_checks_and_smoke_on_every_server(tmp_path, binary):
         assert out.returncode == 0, out.stdout
         assert results["bullmq"]["status"] == "ok" and results["bullmq"]["data"]["leftover_keys"] == 0
         assert results["server"]["summary"].lower().replace(" ", "-").startswith(binary.label)
+
+
+def test_postgres_probes_against_a_real_cluster(tmp_path):
+    import psycopg
+
+    from tests.pg_support import managed_postgres
+
+    env = user_env(tmp_path)
+    with managed_postgres(env) as url:
+        out, _, results, _ = doctor(env, "--only", "postgres")
+        assert results["postgres"]["status"] == "ok" and "PostgreSQL" in results["postgres"]["summary"]
+        assert results["schema"]["status"] == "warn" and "cmem-ops server start" in results["schema"]["hint"]
+        assert out.returncode == 0  # a missing schema is a warning: the server creates it on start
+        with psycopg.connect(url, autocommit=True) as conn:
+            for table in ("agent_events", "api_keys", "observation_generation_jobs", "observations", "projects",
+                          "teams", "server_beta_schema_migrations"):
+                conn.execute(f"CREATE TABLE {table} (id int)")
+        _, _, results, _ = doctor(env, "--only", "postgres")
+        assert results["schema"]["status"] == "ok"
+        bad = dict(env, CLAUDE_MEM_SERVER_DATABASE_URL=url.replace("://cmem:", "://cmem:x"))
+        out, payload, results, _ = doctor(bad, "--only", "postgres")
+        assert out.returncode == 1 and results["postgres"]["status"] == "fail"
+        assert "password authentication failed" in results["postgres"]["summary"]
+        assert url.split(":")[2].split("@")[0] not in json.dumps(payload)
