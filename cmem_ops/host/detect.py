@@ -83,10 +83,11 @@ class Host:
 
     @property
     def label(self) -> str:
-        """'Debian 12 (bookworm) x86_64', 'macOS 14.4.1 arm64' (pure)."""
+        """'Debian GNU/Linux 12 (bookworm) x86_64', 'macOS 14.4.1 arm64' (pure)."""
         name = self.distro_name or self.distro_id or self.os.value
-        codename = f" ({self.distro_codename})" if self.distro_codename else ""
-        return f"{name}{codename} {self.arch}".strip()
+        if self.os is OSName.MACOS and self.distro_version:
+            name = f"{name} {self.distro_version}"
+        return f"{name} {self.arch}".strip()
 
 
 _FAMILY_BY_ID = {
@@ -209,7 +210,7 @@ def detect_host(
         version = info.version()
         codename = info.codename()
         like = tuple(info.like().split())
-        name = info.name()
+        name = info.name(pretty=True)
         if libc is None:
             libc = ("musl" if distro_id == "alpine" else "glibc") if root != Path("/") else live_libc()
     elif os_name is OSName.MACOS:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import shutil
 import sys
@@ -27,11 +28,11 @@ from ..errors import ConfigError, MissingError, OpsError
 from ..host.detect import Host, detect_host
 from ..installers.apply import OnStep, apply_commands, manual_commands
 from ..installers.base import InstallPlan, InstallRequest, ProviderName, Which
-from ..installers.container import ContainerSpec, run_container
+from ..installers.container import CONTAINER_NAME, ContainerSpec, docker_client, read_state, run_container
 from ..installers.docker_provider import image_for
 from ..installers.download import Progress
 from ..installers.manifest import load_manifest
-from ..installers.select import Choice, Selection, select_provider
+from ..installers.select import PROVIDERS, Choice, Selection, select_provider
 from ..installers.tarball import install_tarball, resolve
 from ..redis_url import RedisTarget, parse_redis_url, redact_url
 from ..resp import RespAuthError, RespError
@@ -191,7 +192,9 @@ class _Tree:
             return self.use_url(opts.redis_url, why, from_env=False)
         if opts.provider is not None:
             return self.install_with_selection()
-        if settings.redis_mode is not RedisMode.MANAGED and settings.redis_url:
+        if settings.redis_mode is RedisMode.DOCKER and settings.redis_url:
+            return self.resume_docker(settings.redis_url)
+        if settings.redis_mode is RedisMode.EXTERNAL and settings.redis_url:
             result = self.try_configured_url(settings.redis_url)
             if result is not None:
                 return result
@@ -217,6 +220,32 @@ class _Tree:
                               hint="fix that server or the variable; or unset it and rerun: cmem-ops install")
         self.messages.append(f"the configured URL {redact_url(url)} ({source}) is not usable: {why}")
         return None
+
+    def resume_docker(self, url: str) -> InstallResult:
+        """A docker-mode store was installed before: keep it, restarting its container when it is down."""
+        ok, why = check_redis_url(url)
+        if ok:
+            updates: dict[str, str | None] = {KEY_ENGINE: QueueEngine.BULLMQ.value}
+            self.write(updates)
+            self.messages.append(f"the docker-mode store answers: {why}")
+            return self.result(InstallAction.ALREADY_PRESENT, updates, mode=RedisMode.DOCKER.value, url=url)
+        provider = PROVIDERS[ProviderName.DOCKER]
+        availability = provider.check(self.host, self.which, self.request)
+        if not availability.available:
+            raise ConfigError(f"the docker-mode store does not answer ({why}) and cannot be restarted: "
+                              f"{availability.reason}",
+                              hint="start Docker, then rerun: cmem-ops install   (or switch: cmem-ops uninstall, "
+                                   "then cmem-ops install)")
+        self.messages.append(f"the docker-mode store does not answer ({why}): restarting its container")
+        image = self.request.image
+        if image is None:  # keep the image the container was made from (it may be a local or mirrored one)
+            state = read_state(docker_client(), CONTAINER_NAME)
+            image = state.image if state.exists and state.ours else None
+        request = dataclasses.replace(self.request, image=image)
+        docker_plan = provider.plan(self.host, self.which, request)
+        if self.opts.dry_run:
+            return self.result(InstallAction.ALREADY_PRESENT, {}, mode=RedisMode.DOCKER.value, plan=docker_plan)
+        return self.install_docker(docker_plan, image_for(request))
 
     def use_sqlite(self) -> InstallResult:
         updates: dict[str, str | None] = {KEY_ENGINE: QueueEngine.SQLITE.value}
@@ -315,9 +344,9 @@ class _Tree:
         apply_commands(plan, self.host, self.ctx.runner, interactive=self.interactive, on_step=self.ui.on_step)
         return InstallAction.ALREADY_PRESENT if present else InstallAction.INSTALLED
 
-    def install_docker(self, plan: InstallPlan) -> InstallResult:
+    def install_docker(self, plan: InstallPlan, image: str | None = None) -> InstallResult:
         port, password = self.docker_identity()
-        spec = ContainerSpec(image=image_for(self.request), port=port, password=password)
+        spec = ContainerSpec(image=image or image_for(self.request), port=port, password=password)
         state = run_container(spec, start=self.opts.start, timeout=max(self.opts.timeout, 30.0))
         url = RedisTarget(process.HOST, port, password=password).url()
         updates: dict[str, str | None] = {KEY_ENGINE: QueueEngine.BULLMQ.value, KEY_MODE: RedisMode.DOCKER.value,
