@@ -6,17 +6,16 @@ other key, atomically (temp file + rename under a lock), and refuses to touch a 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .filelock import exclusive_lock
 from .paths import Paths, ensure_private_dir, write_private_file
 from .redis_url import RedisTarget, parse_redis_url
 
@@ -192,18 +191,6 @@ def load_settings(paths: Paths | None = None, env: Mapping[str, str] | None = No
     return Settings(paths=paths, env=env, file_values=read_settings_file(paths.settings_file))
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    lock_path = path.with_name(f".{path.name}.lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
 def write_settings_keys(paths: Paths, updates: Mapping[str, str | None]) -> dict[str, Any]:
     """Set (or, for None, remove) `updates` in settings.json, keeping every other key; return the new dict.
 
@@ -211,7 +198,7 @@ def write_settings_keys(paths: Paths, updates: Mapping[str, str | None]) -> dict
     """
     ensure_private_dir(paths.data_dir)
     path = paths.settings_file
-    with _locked(path):
+    with exclusive_lock(path.with_name(f".{path.name}.lock")):
         data = read_settings_file(path)  # raises on malformed: never overwrite what we cannot parse
         changed = False
         for key, value in updates.items():

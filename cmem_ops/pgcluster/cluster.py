@@ -8,7 +8,6 @@ record is re-adopted only from PGDATA's own postmaster.pid when that process car
 
 from __future__ import annotations
 
-import fcntl
 import os
 import secrets
 import signal
@@ -18,6 +17,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from ..errors import ConflictError, OpsTimeoutError, ProcessError
+from ..filelock import exclusive_lock
 from ..logs import tail_lines
 from ..paths import Paths, ensure_private_dir, write_private_file
 from ..pidfile import PidRecord, ProcInfo, identify, read_pidfile, read_proc, write_pidfile
@@ -72,13 +72,8 @@ def save_state(paths: Paths, state: ClusterState) -> None:
 def cluster_lock(paths: Paths) -> Iterator[None]:
     """Serialise start/stop of the managed cluster across processes."""
     ensure_private_dir(state_dir(paths))
-    fd = os.open(state_dir(paths) / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with exclusive_lock(state_dir(paths) / ".lock"):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def new_password() -> str:

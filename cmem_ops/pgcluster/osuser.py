@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pwd
 import stat
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError, MissingError
+
+if sys.platform != "win32":  # no pwd on Windows, where the managed cluster is not offered
+    import pwd
 
 DEFAULT_USER = "postgres"
 SYSTEM_ROOT = Path("/var/lib/cmem-ops/postgres")
@@ -42,9 +45,11 @@ class ClusterUser:
 
 
 def resolve_user(euid: int, override: str | None = None,
-                 getpwnam: Callable[[str], pwd.struct_passwd] = pwd.getpwnam,
-                 getpwuid: Callable[[int], pwd.struct_passwd] = pwd.getpwuid) -> ClusterUser:
+                 getpwnam: Callable[[str], pwd.struct_passwd] | None = None,
+                 getpwuid: Callable[[int], pwd.struct_passwd] | None = None) -> ClusterUser:
     """Ourselves when not root; else the unprivileged user named by `override` or `postgres`."""
+    getpwnam = getpwnam or pwd.getpwnam
+    getpwuid = getpwuid or pwd.getpwuid
     if euid != 0:
         entry = getpwuid(euid)
         return ClusterUser(entry.pw_name, entry.pw_uid, entry.pw_gid, _groups(entry), via_runuser=False)

@@ -37,8 +37,12 @@ class WheelBinary:
 
 
 def _wheel_arch() -> str:
-    uname = os.uname()  # platform.uname() costs an import on the `status` fast path
-    system, machine = uname.sysname.lower(), uname.machine.lower()
+    if hasattr(os, "uname"):  # platform.uname() costs an import on the `status` fast path
+        system, machine = os.uname().sysname.lower(), os.uname().machine.lower()
+    else:  # Windows
+        import platform
+
+        system, machine = platform.system().lower(), platform.machine().lower()
     machine = {"amd64": "x86_64", "arm64": "arm64" if system == "darwin" else "aarch64"}.get(machine, machine)
     if system == "linux" and machine == "arm64":
         machine = "aarch64"

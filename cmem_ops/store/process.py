@@ -8,7 +8,6 @@ when the PID file's identity matches; data is kept.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import secrets
 import time
@@ -19,6 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from ..errors import ConflictError, MissingError
+from ..filelock import exclusive_lock
 from ..paths import Paths, ensure_private_dir, write_private_file
 from ..pidfile import PidRecord, identify, read_pidfile, read_proc, write_pidfile
 from ..redis_url import RedisTarget
@@ -104,13 +104,8 @@ def missing_binary_hint(system: str | None = None, machine: str | None = None) -
 def store_lock(paths: Paths) -> Iterator[None]:
     """Serialise start/stop of the managed store across processes."""
     ensure_private_dir(paths.redis_dir)
-    fd = os.open(paths.redis_lock, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with exclusive_lock(paths.redis_lock):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def start_store(
