@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from ..context import build_context
+from ..lifecycle import store as store_service
+from ..settings import RedisMode
 from ..errors import UsageError
 from ..exit_codes import ExitCode, describe_exit_codes
 from ..logs import files_since, follow, tail_lines
@@ -47,13 +49,21 @@ def logs(
     follow_: bool = typer.Option(False, "-f", "--follow", help="Keep printing new lines (Ctrl-C stops)."),
     since: str | None = typer.Option(None, "--since", help="Only logs from this date on (YYYY-MM-DD)."),
 ) -> None:
-    """Show a component's dated logs (logs/<name>-YYYY-MM-DD.log) across day boundaries."""
+    """Show a component's dated logs (logs/<name>-YYYY-MM-DD.log) across day boundaries.
+
+    In docker mode, `logs store` reads the container's output (docker logs) instead.
+    """
     with output.guard():
         if component not in LOG_STEMS:
             raise UsageError(f"no logs for {component!r}; choose one of {', '.join(LOG_STEMS)}",
                              hint="cmem-ops logs store -n 50")
-        paths = build_context().paths
+        ctx = build_context()
+        paths = ctx.paths
         since_day = output.parse_date(since)
+        if component == "store" and ctx.settings.redis_mode is RedisMode.DOCKER:
+            for line in store_service.docker_logs(ctx, lines):
+                typer.echo(line)
+            return
     stem = LOG_STEMS[component]
     files = files_since(paths.log_files(stem), since_day)
     if not files and not follow_:

@@ -127,11 +127,27 @@ def stop(ctx: Context, *, timeout: float = 15.0) -> process.StopResult:
     from ..store import process
 
     mode = ctx.settings.redis_mode
+    if mode is RedisMode.DOCKER:
+        return process.StopResult(process.StopOutcome.NOT_RUNNING, None, "",
+                                  "the queue store runs in Docker: `cmem-ops store stop` never stops it "
+                                  f"(docker stop {DOCKER_CONTAINER}, or cmem-ops uninstall to remove the container)")
     if mode is not RedisMode.MANAGED:
         return process.StopResult(process.StopOutcome.NOT_RUNNING, None, "",
                                   f"the queue store is {mode.value}: cmem-ops never stops it")
     target = ctx.settings.redis_target()
     return process.stop_store(ctx.paths, target.password if target else None, timeout)
+
+
+DOCKER_CONTAINER = "cmem-ops-valkey"  # installers/container.py names the docker-mode store this
+
+
+def docker_logs(ctx: Context, lines: int) -> list[str]:
+    """The docker-mode store's last `lines` log lines, read through the Docker SDK."""
+    from ..installers.container import container_logs  # the docker SDK: loaded only in docker mode
+
+    if ctx.settings.redis_mode is not RedisMode.DOCKER:
+        raise ConfigError("the queue store is not in docker mode", hint="cmem-ops logs store")
+    return container_logs(DOCKER_CONTAINER, tail=lines).splitlines()
 
 
 def status(ctx: Context, *, timeout: float = 2.0) -> StoreStatus:

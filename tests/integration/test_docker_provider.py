@@ -119,6 +119,11 @@ def test_cli_install_docker_then_uninstall_keeps_the_volume_until_purged(client,
         r.set("kept", "yes")
         status = run_cli(env, "store", "status")
         assert status.returncode == 0 and "Valkey 9.1" in status.stdout, status.stdout + status.stderr
+        logs = run_cli(env, "logs", "store", "-n", "20")  # docker mode: the container's output
+        assert logs.returncode == 0 and "Ready to accept connections" in logs.stdout, logs.stdout + logs.stderr
+        stop = run_cli(env, "store", "stop")
+        assert stop.returncode == 0 and f"docker stop {CONTAINER_NAME}" in stop.stdout
+        assert read_state(client, CONTAINER_NAME).running
 
         # a plain install later keeps the docker store: it restarts the stopped container, same data
         stop_container(CONTAINER_NAME, client=client)
