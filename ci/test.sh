@@ -32,6 +32,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server redis-tools)
   [ -x "$(pg_config --bindir 2>/dev/null)/initdb" ] || missing+=(postgresql)
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
   if [ ${#missing[@]} -gt 0 ]; then
     log "apt-get install ${missing[*]}"
     apt-get update -qq >/dev/null
@@ -49,6 +51,10 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     fi
   fi
 fi
+
+# npm downloads (the BullMQ smoke project, the claude-mem runtime) are cached across runs.
+export CMEM_OPS_TEST_NPM_CACHE=${CMEM_OPS_TEST_NPM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cmem-ops-test/npm}
+mkdir -p "$CMEM_OPS_TEST_NPM_CACHE"
 
 log "running the tests"
 set +e
