@@ -95,9 +95,10 @@ def managed_identity(ctx: Context, *, new_port: bool = False) -> ManagedIdentity
 def _require_managed(ctx: Context, action: str) -> None:
     mode = ctx.settings.redis_mode
     if mode is not RedisMode.MANAGED:
+        url = ctx.settings.redis_url
+        why = f"CLAUDE_MEM_REDIS_URL from {ctx.settings.source(KEY_URL)}" if url else f"{KEY_MODE}={mode.value}"
         raise ConfigError(
-            f"the queue store is in {mode.value} mode ({(ctx.settings.redis_url and 'URL configured') or ''}); "
-            f"cmem-ops only {action}s a managed store",
+            f"the queue store is in {mode.value} mode ({why}); cmem-ops only {action}s a managed store",
             hint=f"to switch to the managed store: set {KEY_MODE}=managed (and unset CLAUDE_MEM_REDIS_URL "
                  "in the environment), then cmem-ops store start",
         )
