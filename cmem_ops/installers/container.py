@@ -62,7 +62,7 @@ class ContainerState:
 def build_server_args(password: str) -> tuple[str, ...]:
     """The server command line: the managed config, listening inside the container only (pure)."""
     return ("valkey-server", "--bind", "0.0.0.0", "--port", str(CONTAINER_PORT), "--protected-mode", "no",
-            "--dir", "/data", "--appendonly", "yes", "--appendfsync", "everysec", "--save", "60 1",
+            "--dir", "/data", "--appendonly", "yes", "--appendfsync", "everysec", "--save", "60", "1",
             "--maxmemory-policy", "noeviction", "--requirepass", password)
 
 

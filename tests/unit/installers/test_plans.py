@@ -238,7 +238,7 @@ def test_docker_plan_publishes_on_loopback_only(request_):
         "docker", "run", "-d", "--name", "cmem-ops-valkey", "--restart", "unless-stopped",
         "--label", "io.cmem-ops.managed=queue-store", "-p", "127.0.0.1:26001:6379", "-v", "cmem-ops-valkey-data:/data",
         "local/valkey:9.1", "valkey-server", "--bind", "0.0.0.0", "--port", "6379", "--protected-mode", "no",
-        "--dir", "/data", "--appendonly", "yes", "--appendfsync", "everysec", "--save", "60 1",
+        "--dir", "/data", "--appendonly", "yes", "--appendfsync", "everysec", "--save", "60", "1",
         "--maxmemory-policy", "noeviction", "--requirepass", "<password>")
 
 

@@ -1,0 +1,227 @@
+"""`docker compose` argv built where a test can compare it, `compose ps` parsed in both JSON shapes.
+
+Compose before 2.21 prints `ps --format json` as one JSON array; from 2.21 on it prints one object per
+line (NDJSON); with nothing running it prints `[]` or nothing at all. `parse_compose_ps` takes all of
+them. `Compose` runs the argv through the Runner with a timeout and turns a failure into ComposeError
+with the stderr tail and a `Hint:` naming the command to look further.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import OpsTimeoutError, ProcessError
+from ..runner import Runner
+
+_TAIL_CHARS = 600
+
+
+class ComposeError(ProcessError):
+    """A `docker compose` command failed or printed something we cannot read."""
+
+
+@dataclass(frozen=True)
+class ComposeProject:
+    """Which compose files, under which project name, with which profiles enabled."""
+
+    files: tuple[Path, ...]
+    name: str
+    profiles: tuple[str, ...] = ()
+    docker: str = "docker"
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """One published port of a service container."""
+
+    url: str
+    target_port: int
+    published_port: int
+    protocol: str
+
+
+@dataclass(frozen=True)
+class ComposeService:
+    """One container as `docker compose ps --format json` describes it."""
+
+    name: str
+    service: str
+    project: str
+    image: str
+    state: str
+    health: str
+    exit_code: int
+    publishers: tuple[Publisher, ...]
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    def published_port(self, target_port: int, protocol: str = "tcp") -> int | None:
+        """The host port that `target_port` is published on, or None."""
+        for pub in self.publishers:
+            if pub.target_port == target_port and pub.protocol == protocol and pub.published_port:
+                return pub.published_port
+        return None
+
+
+def build_base_argv(project: ComposeProject) -> list[str]:
+    """`docker compose -f FILE... -p NAME [--profile P]...` (pure)."""
+    argv = [project.docker, "compose"]
+    for file in project.files:
+        argv += ["-f", str(file)]
+    argv += ["-p", project.name]
+    for profile in project.profiles:
+        argv += ["--profile", profile]
+    return argv
+
+
+def build_up_argv(project: ComposeProject, services: Sequence[str] = (), *, wait: bool = True,
+                  wait_timeout: int | None = None) -> list[str]:
+    """`... up -d [--wait [--wait-timeout N]] [SERVICE...]` (pure)."""
+    argv = [*build_base_argv(project), "up", "-d"]
+    if wait:
+        argv.append("--wait")
+        if wait_timeout is not None:
+            argv += ["--wait-timeout", str(wait_timeout)]
+    return argv + list(services)
+
+
+def build_ps_argv(project: ComposeProject, *, all_: bool = False) -> list[str]:
+    """`... ps [--all] --format json` (pure)."""
+    return [*build_base_argv(project), "ps", *(["--all"] if all_ else []), "--format", "json"]
+
+
+def build_down_argv(project: ComposeProject, *, volumes: bool = False, timeout: int | None = None) -> list[str]:
+    """`... down [-v] [--timeout N] --remove-orphans` (pure)."""
+    argv = [*build_base_argv(project), "down"]
+    if volumes:
+        argv.append("-v")
+    if timeout is not None:
+        argv += ["--timeout", str(timeout)]
+    return [*argv, "--remove-orphans"]
+
+
+def build_logs_argv(project: ComposeProject, services: Sequence[str] = (), *, tail: int | None = None) -> list[str]:
+    """`... logs --no-color [--tail N] [SERVICE...]` (pure)."""
+    argv = [*build_base_argv(project), "logs", "--no-color"]
+    if tail is not None:
+        argv += ["--tail", str(tail)]
+    return argv + list(services)
+
+
+def build_config_argv(project: ComposeProject, *, quiet: bool = True) -> list[str]:
+    """`... config [--quiet]`: validate the files and resolve variables (pure)."""
+    return [*build_base_argv(project), "config", *(["--quiet"] if quiet else [])]
+
+
+def parse_compose_ps(text: str) -> list[ComposeService]:
+    """Parse `docker compose ps --format json`: a JSON array (< 2.21), NDJSON (>= 2.21) or empty (pure)."""
+    stripped = text.strip()
+    if not stripped:
+        return []
+    rows: list[Any]
+    if stripped.startswith("["):
+        rows = json.loads(stripped)
+        if not isinstance(rows, list):
+            raise ValueError("compose ps output starts with '[' but is not a JSON array")
+    else:
+        rows = []
+        for number, line in enumerate(stripped.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"compose ps line {number} is not JSON: {line[:80]!r}") from exc
+    return [_service(row) for row in rows]
+
+
+def _service(row: Any) -> ComposeService:
+    if not isinstance(row, dict):
+        raise ValueError(f"compose ps entry is not an object: {row!r:.80}")
+    publishers = tuple(
+        Publisher(str(p.get("URL") or ""), int(p.get("TargetPort") or 0), int(p.get("PublishedPort") or 0),
+                  str(p.get("Protocol") or "tcp"))
+        for p in row.get("Publishers") or [] if isinstance(p, dict)
+    )
+    return ComposeService(
+        name=str(row.get("Name") or ""), service=str(row.get("Service") or ""), project=str(row.get("Project") or ""),
+        image=str(row.get("Image") or ""), state=str(row.get("State") or "").lower(),
+        health=str(row.get("Health") or ""), exit_code=int(row.get("ExitCode") or 0), publishers=publishers,
+    )
+
+
+_PROGRESS_RE = re.compile(
+    r"^\s*(Network|Container|Volume|Image)\s+\S+\s+(Creating|Created|Starting|Started|Waiting|Healthy|Running|"
+    r"Recreate|Recreated|Stopping|Stopped|Removing|Removed|Pulling|Pulled)\s*$")
+
+
+def format_compose_error(text: str) -> str:
+    """The error lines of compose's stderr, without its progress lines ('Container x  Created') (pure)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not _PROGRESS_RE.match(line)]
+    return _tail("\n".join(lines))
+
+
+def format_argv(argv: Sequence[str]) -> str:
+    """A copy-pasteable shell form of `argv` (pure)."""
+    return shlex.join(argv)
+
+
+class Compose:
+    """Runs `docker compose` for one project through the Runner; failures become ComposeError."""
+
+    def __init__(self, project: ComposeProject, runner: Runner, env: Mapping[str, str] | None = None) -> None:
+        self.project = project
+        self.runner = runner
+        self.env = dict(env or {})
+
+    def up(self, services: Sequence[str] = (), *, timeout: float = 120.0) -> None:
+        """Create and start `services` and wait until they are running (healthy where they have a check)."""
+        self._run(build_up_argv(self.project, services, wait_timeout=max(1, int(timeout))), timeout + 10,
+                  hint_services=services)
+
+    def ps(self, *, all_: bool = False, timeout: float = 30.0) -> list[ComposeService]:
+        """The project's containers (only running ones unless `all_`)."""
+        out = self._run(build_ps_argv(self.project, all_=all_), timeout)
+        try:
+            return parse_compose_ps(out)
+        except (ValueError, TypeError) as exc:
+            raise ComposeError(f"cannot read `docker compose ps` output: {exc}",
+                               hint=f"run it by hand: {format_argv(build_ps_argv(self.project))}") from exc
+
+    def down(self, *, volumes: bool = True, timeout: float = 60.0) -> None:
+        """Stop and remove the project's containers and networks (and its volumes with `volumes`)."""
+        self._run(build_down_argv(self.project, volumes=volumes, timeout=max(1, int(timeout / 2))), timeout)
+
+    def logs(self, services: Sequence[str] = (), *, tail: int = 30, timeout: float = 30.0) -> str:
+        """The last `tail` log lines of `services`."""
+        return self._run(build_logs_argv(self.project, services, tail=tail), timeout)
+
+    def config(self, *, timeout: float = 30.0) -> None:
+        """Validate the compose files (variables resolved with this object's env)."""
+        self._run(build_config_argv(self.project), timeout)
+
+    def _run(self, argv: list[str], timeout: float, hint_services: Sequence[str] = ()) -> str:
+        logs_hint = format_argv(build_logs_argv(self.project, hint_services, tail=50))
+        try:
+            done = self.runner.run(argv, timeout=timeout, env=self.env)
+        except OpsTimeoutError as exc:
+            raise OpsTimeoutError(f"`{format_argv(argv)}` did not finish within {timeout:g}s",
+                                  hint=f"look at the containers: {logs_hint}") from exc
+        if not done.ok:
+            detail = format_compose_error(done.stderr) or _tail(done.stdout) or "no output"
+            raise ComposeError(f"`{format_argv(argv)}` failed (exit {done.returncode}): {detail}",
+                               hint=f"look at the containers: {logs_hint}")
+        return done.stdout
+
+
+def _tail(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= _TAIL_CHARS else "..." + text[-_TAIL_CHARS:]

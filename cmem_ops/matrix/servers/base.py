@@ -1,0 +1,63 @@
+"""What every way of running a target's server shares: the started-server Protocol and the ready wait."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ...errors import OpsTimeoutError, ProcessError
+from ...redis_url import RedisTarget
+from ...resp import RespConnection, RespError
+from ...supervisor import Deadline
+
+
+class ServerStartError(ProcessError):
+    """A target's server did not start; the message carries its log tail."""
+
+
+@dataclass(frozen=True)
+class StartSpec:
+    """Inputs of one start: a free loopback port, a password, a private work dir, one deadline."""
+
+    port: int
+    password: str
+    workdir: Path
+    deadline: Deadline
+
+
+class StartedServer(Protocol):
+    """A server the matrix runs against; `stop` undoes exactly what the start did."""
+
+    @property
+    def target(self) -> RedisTarget: ...
+
+    @property
+    def description(self) -> str: ...
+
+    def stop(self) -> str:
+        """Stop (or restore) it; return how, e.g. 'terminated', 'removed', 'config restored'."""
+        ...
+
+
+def ping_once(target: RedisTarget, timeout: float) -> str | None:
+    """None when PING (with AUTH) answers, else the error text."""
+    try:
+        with RespConnection(target, timeout=timeout) as conn:
+            conn.command("PING")
+        return None
+    except (OSError, RespError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def wait_for_ping(target: RedisTarget, deadline: Deadline, what: str, hint: str) -> None:
+    """Poll PING until it answers; OpsTimeoutError with the last error at the deadline."""
+    while True:
+        error = ping_once(target, timeout=max(min(0.5, deadline.remaining()), 0.05))
+        if error is None:
+            return
+        if deadline.expired():
+            raise OpsTimeoutError(f"{what} did not answer PING on {target.address} before the deadline "
+                                  f"(last error: {error})", hint=hint)
+        time.sleep(min(0.05, max(deadline.remaining(), 0.001)))

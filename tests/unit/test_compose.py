@@ -1,0 +1,251 @@
+"""containers/: compose argv (compared by equality), `compose ps` in both JSON shapes, `docker info` judged.
+
+The inputs are real outputs captured here (tests/fixtures/docker/README.md says how).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from cmem_ops.containers.compose import (
+    Compose,
+    ComposeError,
+    ComposeProject,
+    Publisher,
+    build_config_argv,
+    build_down_argv,
+    build_logs_argv,
+    build_ps_argv,
+    build_up_argv,
+    format_compose_error,
+    parse_compose_ps,
+)
+from cmem_ops.containers.engine import (
+    docker_available,
+    parse_compose_version,
+    parse_docker_info,
+    parse_image_list,
+)
+from cmem_ops.errors import MissingError, OpsTimeoutError
+from cmem_ops.runner import Completed
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "docker"
+PROJECT = ComposeProject((Path("compose/matrix.yml"),), "cmem-matrix-ab12")
+BASE = ["docker", "compose", "-f", "compose/matrix.yml", "-p", "cmem-matrix-ab12"]
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+# --- argv -----------------------------------------------------------------------------------------
+
+def test_up_argv_waits_with_a_timeout_for_the_named_services() -> None:
+    assert build_up_argv(PROJECT, ["valkey-9.1"], wait_timeout=60) == [
+        *BASE, "up", "-d", "--wait", "--wait-timeout", "60", "valkey-9.1"]
+
+
+def test_up_argv_without_wait() -> None:
+    assert build_up_argv(PROJECT, wait=False) == [*BASE, "up", "-d"]
+
+
+def test_profiles_and_several_files_come_before_the_subcommand() -> None:
+    project = ComposeProject((Path("a.yml"), Path("b.yml")), "p", ("dragonfly", "extra"), docker="/usr/bin/docker")
+    assert build_up_argv(project, ["dragonfly"]) == [
+        "/usr/bin/docker", "compose", "-f", "a.yml", "-f", "b.yml", "-p", "p", "--profile", "dragonfly",
+        "--profile", "extra", "up", "-d", "--wait", "dragonfly"]
+
+
+def test_ps_argv_asks_for_json() -> None:
+    assert build_ps_argv(PROJECT) == [*BASE, "ps", "--format", "json"]
+    assert build_ps_argv(PROJECT, all_=True) == [*BASE, "ps", "--all", "--format", "json"]
+
+
+def test_down_argv_removes_volumes_only_when_asked() -> None:
+    assert build_down_argv(PROJECT) == [*BASE, "down", "--remove-orphans"]
+    assert build_down_argv(PROJECT, volumes=True, timeout=10) == [
+        *BASE, "down", "-v", "--timeout", "10", "--remove-orphans"]
+
+
+def test_logs_and_config_argv() -> None:
+    assert build_logs_argv(PROJECT, ["redis-6.2"], tail=30) == [*BASE, "logs", "--no-color", "--tail", "30",
+                                                                 "redis-6.2"]
+    assert build_logs_argv(PROJECT) == [*BASE, "logs", "--no-color"]
+    assert build_config_argv(PROJECT) == [*BASE, "config", "--quiet"]
+
+
+# --- compose ps -----------------------------------------------------------------------------------
+
+QUEUE = Publisher("127.0.0.1", 6379, 39271, "tcp")
+CACHE = Publisher("127.0.0.1", 6379, 44405, "tcp")
+
+
+@pytest.mark.parametrize("name", ["compose-ps-ndjson-2.40.3.txt", "compose-ps-array-2.20.3.txt"])
+def test_both_shapes_parse_to_the_same_services(name: str) -> None:
+    services = {s.service: s for s in parse_compose_ps(fixture(name))}
+    assert set(services) == {"queue", "cache"}
+    queue, cache = services["queue"], services["cache"]
+    assert (queue.name, queue.project) == ("cmemops-fixture-queue-1", "cmemops-fixture")
+    assert queue.image == "local/valkey:9.1"
+    assert queue.running and queue.health == "healthy" and queue.exit_code == 0
+    assert queue.publishers == (QUEUE,)
+    assert queue.published_port(6379) == 39271
+    assert cache.published_port(6379) == 44405 and cache.health == ""
+    assert cache.published_port(6380) is None and cache.published_port(6379, "udp") is None
+
+
+def test_ndjson_with_one_stopped_lists_only_the_running_one() -> None:
+    [only] = parse_compose_ps(fixture("compose-ps-one-exited-ndjson-2.40.3.txt"))
+    assert only.service == "queue" and only.running
+
+
+@pytest.mark.parametrize("name", ["compose-ps-all-one-exited-ndjson-2.40.3.txt",
+                                  "compose-ps-all-one-exited-array-2.20.3.txt"])
+def test_all_shows_the_exited_container_with_no_publishers(name: str) -> None:
+    services = {s.service: s for s in parse_compose_ps(fixture(name))}
+    assert services["cache"].state == "exited" and not services["cache"].running
+    assert services["cache"].publishers == ()  # [] in NDJSON, null in the array shape
+    assert services["cache"].published_port(6379) is None
+    assert services["queue"].running
+
+
+@pytest.mark.parametrize("name", ["compose-ps-empty-ndjson-2.40.3.txt", "compose-ps-empty-array-2.20.3.txt"])
+def test_empty_outputs_mean_no_services(name: str) -> None:
+    assert parse_compose_ps(fixture(name)) == []
+
+
+@pytest.mark.parametrize("text", ["", "\n", "  \n\n", "[]", "[]\n"])
+def test_blank_and_empty_array(text: str) -> None:
+    assert parse_compose_ps(text) == []
+
+
+def test_the_human_table_is_not_json() -> None:
+    with pytest.raises(ValueError, match="line 1 is not JSON"):
+        parse_compose_ps(fixture("compose-ps-table-2.40.3.txt"))
+
+
+# --- Compose runs through the Runner --------------------------------------------------------------
+
+class RecordingRunner:
+    """Records argv and env; answers with canned results (the plan is what is under test)."""
+
+    def __init__(self, *answers: Completed | Exception) -> None:
+        self.answers = list(answers)
+        self.calls: list[tuple[list[str], float, Mapping[str, str] | None]] = []
+
+    def run(self, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None,
+            cwd: Path | None = None, input_text: str | None = None) -> Completed:
+        self.calls.append((list(argv), timeout, env))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def spawn_detached(self, *args: object, **kwargs: object) -> object:
+        raise AssertionError("compose never spawns")
+
+
+def done(stdout: str = "", stderr: str = "", code: int = 0) -> Completed:
+    return Completed(("docker",), code, stdout, stderr)
+
+
+def test_compose_passes_variables_in_env_never_in_argv() -> None:
+    runner = RecordingRunner(done(), done(fixture("compose-ps-ndjson-2.40.3.txt")), done())
+    compose = Compose(PROJECT, runner, {"CMEM_MATRIX_PASSWORD": "s3cret"})
+    compose.up(["valkey-9.1"], timeout=30)
+    assert [s.service for s in compose.ps()] == ["cache", "queue"]
+    compose.down()
+    argvs = [call[0] for call in runner.calls]
+    assert argvs == [build_up_argv(PROJECT, ["valkey-9.1"], wait_timeout=30), build_ps_argv(PROJECT),
+                     build_down_argv(PROJECT, volumes=True, timeout=30)]
+    assert all(call[2] == {"CMEM_MATRIX_PASSWORD": "s3cret"} for call in runner.calls)
+    assert not any("s3cret" in " ".join(argv) for argv in argvs)
+    assert runner.calls[0][1] == 40  # the wait timeout plus slack for compose itself
+
+
+def test_a_failed_command_raises_compose_error_with_the_stderr_and_a_logs_hint() -> None:
+    runner = RecordingRunner(done(stderr="Error response from daemon: pull access denied for nope", code=1))
+    with pytest.raises(ComposeError) as info:
+        Compose(PROJECT, runner).up(["valkey-9.1"], timeout=5)
+    assert "pull access denied" in info.value.message and "exit 1" in info.value.message
+    assert info.value.hint and "logs --no-color --tail 50 valkey-9.1" in info.value.hint
+
+
+def test_a_timeout_keeps_its_family_and_gets_a_compose_hint() -> None:
+    runner = RecordingRunner(OpsTimeoutError("`docker compose ...` did not finish within 5s", hint="generic"))
+    with pytest.raises(OpsTimeoutError) as info:
+        Compose(PROJECT, runner).down(timeout=5)
+    assert info.value.hint and info.value.hint.startswith("look at the containers: docker compose")
+
+
+def test_unreadable_ps_output_is_a_compose_error() -> None:
+    with pytest.raises(ComposeError, match="cannot read"):
+        Compose(PROJECT, RecordingRunner(done("NAME IMAGE\nx y\n"))).ps()
+
+
+# --- the engine -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("client", ["28.2.2", "20.10.24"])
+def test_engine_up(client: str) -> None:
+    status = parse_docker_info(fixture(f"docker-info-json-client-{client}-server-20.10.24.json"), "", 0)
+    assert status.available and status.server_version == "20.10.24+dfsg1"
+    assert status.reason == "Docker engine 20.10.24+dfsg1"
+
+
+def test_engine_down_with_the_20_10_client_exits_0_and_says_so_only_in_server_errors() -> None:
+    status = parse_docker_info(fixture("docker-info-engine-down-stdout-client-20.10.24.txt"),
+                               fixture("docker-info-engine-down-stderr-client-20.10.24.txt"), 0)
+    assert not status.available
+    assert status.reason.startswith("Cannot connect to the Docker daemon at unix:///tmp/cmemops-no-such.sock")
+
+
+def test_engine_down_with_the_28_client_prints_a_zero_object_and_exits_1() -> None:
+    status = parse_docker_info(fixture("docker-info-engine-down-stdout-client-28.2.2.txt"),
+                               fixture("docker-info-engine-down-stderr-client-28.2.2.txt"), 1)
+    assert not status.available and status.client_version == "28.2.2"
+    assert "Is the docker daemon running?" in status.reason
+
+
+def test_engine_no_output_at_all() -> None:
+    assert parse_docker_info("", "permission denied while trying to connect", 1).reason.startswith("permission")
+    assert not parse_docker_info("not json", "", 0).available
+
+
+def test_docker_available_when_the_client_is_missing() -> None:
+    runner = RecordingRunner(MissingError("`docker` is not installed or not on PATH"))
+    assert docker_available(runner) == (False, "`docker` is not installed or not on PATH")  # type: ignore[arg-type]
+
+
+def test_docker_available_reads_server_errors_not_the_exit_code() -> None:
+    runner = RecordingRunner(done(fixture("docker-info-engine-down-stdout-client-20.10.24.txt")))
+    ok, why = docker_available(runner)  # type: ignore[arg-type]
+    assert not ok and "Cannot connect" in why
+
+
+@pytest.mark.parametrize(("name", "version"), [("compose-version-2.40.3.txt", "2.40.3"),
+                                               ("compose-version-2.20.3.txt", "2.20.3"),
+                                               ("compose-version-json-2.40.3.txt", "2.40.3")])
+def test_compose_version(name: str, version: str) -> None:
+    assert parse_compose_version(fixture(name)) == version
+
+
+def test_compose_plugin_missing_has_no_version() -> None:
+    assert parse_compose_version(fixture("compose-version-plugin-missing-stderr-client-28.2.2.txt")) is None
+    assert parse_compose_version("") is None
+
+
+def test_image_list_drops_dangling_images() -> None:
+    text = "local/valkey:9.1\nredis:7.0\n<none>:<none>\ndocker.io/library/redis:6.2\n"
+    assert parse_image_list(text) == frozenset({"local/valkey:9.1", "redis:7.0", "docker.io/library/redis:6.2",
+                                                "redis:6.2"})
+
+
+def test_compose_errors_drop_progress_lines() -> None:
+    stderr = (" Network p_default  Creating\n Network p_default  Created\n Container p-valkey-9.1-1  Starting\n"
+              "Error response from daemon: failed to create shim task: exec: \"valkey-server\": not found\n")
+    assert format_compose_error(stderr) == ('Error response from daemon: failed to create shim task: exec: '
+                                            '"valkey-server": not found')
+    assert format_compose_error(" Container x  Healthy\n") == ""
