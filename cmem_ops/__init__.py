@@ -1,11 +1,15 @@
 """cmem-ops: make claude-mem's server stack just work, and say exactly what is wrong when it does not.
 
-Foundations (import nothing above them):
+Dependencies point one way: cli -> services -> building blocks -> foundations. Nothing imports cli.
+
+Foundations:
     errors.py      OpsError(message, hint) and its families, each with an exit code
     exit_codes.py  ExitCode, the CLI's closed set of exit codes
-    result.py      the versioned JSON envelope of every --json command
+    result.py      the versioned JSON envelope of every --json command (secrets redacted)
+    redaction.py   strip passwords and API keys from any text we print
     runner.py      the one wrapper around subprocesses (argv only, timeouts, LC_ALL=C)
     paths.py       the data-dir layout (~/.claude-mem) and private-file writes
+    filelock.py    portable exclusive file locks
     settings.py    env > settings.json > defaults, compatible with claude-mem; atomic key writes
     redis_url.py   redis:// and rediss:// parsing and redaction
     context.py     paths + settings + runner handed to every service
@@ -14,12 +18,23 @@ Building blocks:
     pidfile.py     PID records that prove identity (start time + token)
     supervisor.py  wait-for-ready with one deadline, stop by identity
     logs.py        dated logs across day boundaries
-    store/         the managed queue store: binaries, config, ports, process, status
-    probes/        health probes (see probes/__init__.py)
+    host/          OS, distro, arch, root/sudo/TTY and Docker detection (injectable root)
+    store/         the managed queue store: binaries, config, ports, state, process, status
+    pgcluster/     the managed Postgres cluster: binaries, OS user, config, initdb/pg_ctl
+    runtime/       the claude-mem server runtime (npm package + bun) under <data dir>/runtime
+    claudemem/     what claude-mem's server needs: environment, validation rules, HTTP API, API keys
+    containers/    docker / docker compose argv builders and output parsers
+    probes/        health probes, one module per concern (see probes/__init__.py)
 Services:
-    lifecycle/     start/stop/status of the store (and later the server stack)
-CLI:
-    cli/           typer wiring only
+    doctor/        run every probe concurrently under one deadline; the exit-code rule
+    installers/    providers (brew, apt, dnf, apk, pacman, tarball, docker, wheel), plan/select/apply
+    lifecycle/     store, postgres, server, worker, stack (start order, reverse stop), install, up
+    jobs/          stuck generation jobs: detection and recovery
+    matrix/        the compatibility matrix: targets, provisioning, per-target run, report
+    e2e/           the end-to-end restart and revoke-key script against the real server
+Views and CLI:
+    render/        pure format_* functions (and render_* to a rich Console)
+    cli/           typer wiring only; cli/quick.py is the light path for `status` and `doctor`
 """
 
 __version__ = "0.1.0"
