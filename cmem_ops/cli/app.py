@@ -15,11 +15,17 @@ from ..render.console import print_status_lines, render_lines
 from ..render.doctor import format_report
 from ..render.store import format_store_status
 from . import doctor as doctor_cli
+from . import e2e as e2e_cli
 from . import output
+from . import server as server_cli
 from .install import install_cmd, uninstall_cmd
+from .jobs import jobs_app
+from .matrix import matrix_app
 from .postgres import postgres_app
 from .server_install import server_app
+from .stack import stack_app
 from .store import store_app
+from .worker import worker_app
 
 app = typer.Typer(
     name="cmem-ops",
@@ -30,9 +36,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(store_app, name="store")
+app.add_typer(matrix_app, name="matrix")
 app.add_typer(server_app, name="server")
 app.add_typer(postgres_app, name="postgres")
+server_cli.register(server_app)
+app.add_typer(worker_app, name="worker")
+app.add_typer(stack_app, name="stack")
+app.add_typer(jobs_app, name="jobs")
 doctor_cli.register(app)
+e2e_cli.register(app)
 app.command("install", epilog=describe_exit_codes())(install_cmd)
 app.command("uninstall", epilog=describe_exit_codes())(uninstall_cmd)
 

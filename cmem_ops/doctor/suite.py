@@ -16,6 +16,7 @@ from ..context import Context
 from ..errors import ConfigError
 from ..probes import bullmq as bullmq_probe
 from ..probes import redis_checks
+from ..probes import stack as stack_probes
 from ..probes.base import Group, ProbeResult, Status, Stopwatch, skipped
 from ..probes.files import probe_files
 from ..probes.http import probe_http
@@ -51,7 +52,7 @@ def server_url(ctx: Context) -> str | None:
     if not port and not runtime:
         return None
     host = ctx.settings.get("CLAUDE_MEM_SERVER_HOST") or "127.0.0.1"
-    return f"http://{host}:{port or 37877 + os.getuid() % 100}"
+    return f"http://{host}:{port or 37877 + (os.getuid() if hasattr(os, 'getuid') else 0) % 100}"
 
 
 def _op_budget(deadline: Deadline, cap: float = OP_TIMEOUT_S) -> float:
@@ -128,8 +129,9 @@ def server_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> l
     if url is None:
         return [skipped("server", "(not configured)", "no claude-mem server configured (CLAUDE_MEM_SERVER_URL unset)",
                         Group.SERVER, required=False)]
-    return probe_http(url, ctx.settings.get("CLAUDE_MEM_SERVER_API_KEY"), OP_TIMEOUT_S * 2,
-                      budget=lambda: _op_budget(deadline, OP_TIMEOUT_S * 2))
+    results = probe_http(url, ctx.settings.get("CLAUDE_MEM_SERVER_API_KEY"), OP_TIMEOUT_S * 2,
+                         budget=lambda: _op_budget(deadline, OP_TIMEOUT_S * 2))
+    return stack_probes.with_stack(ctx, deadline, results, url)
 
 
 def file_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:

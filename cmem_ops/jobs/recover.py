@@ -1,0 +1,193 @@
+"""Find stuck generation jobs and recover them: the plan is pure, applying it acts.
+
+Recovery of one stuck job, the order claude-mem needs (a bare retry answers 409 while the row says
+processing; a cancel cannot remove a BullMQ job whose lock is held):
+
+    1. DEL <prefix>:<queue>:<job>:lock      only when the lock's holder is proven dead (stuck.py)
+    2. POST /v1/jobs/<id>/cancel            row -> cancelled, BullMQ job removed
+    3. POST /v1/jobs/<id>/retry             row -> queued, BullMQ job added again
+
+The HTTP calls need a key of the job's own project with memories:write: one is created for each
+project through the bundle's Postgres path and revoked when done.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..claudemem.api import ApiClient
+from ..claudemem.apikeys import FULL_SCOPES
+from ..context import Context
+from ..errors import ConfigError, MissingError, NotRunningError, OpsError
+from ..lifecycle import keys as keys_service
+from ..lifecycle.stack_config import load_config
+from ..redis_url import RedisTarget
+from ..resp import RespConnection
+from .stuck import (
+    JobState,
+    Verdict,
+    assess,
+    fetch_processing,
+    fetch_statuses,
+    holder_alive,
+    is_local,
+    lock_key,
+    read_locks,
+)
+
+KEY_NAME = "cmem-ops-jobs-recover"
+TERMINAL = ("completed", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class StuckReport:
+    """Every processing job and its verdict."""
+
+    jobs: tuple[JobState, ...]
+    base_url: str
+    prefix: str
+    local: bool
+
+    @property
+    def stuck(self) -> tuple[JobState, ...]:
+        return tuple(j for j in self.jobs if j.verdict is Verdict.STUCK)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What recovery did to one job."""
+
+    job_id: str
+    lock_deleted: bool
+    cancel_status: int | None
+    retry_status: int | None
+    final_status: str | None
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.retry_status == 200
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    """The stuck jobs found, what was done (nothing on a dry run) and the equivalent commands."""
+
+    found: StuckReport
+    outcomes: tuple[JobOutcome, ...]
+    commands: tuple[str, ...]
+    dry_run: bool
+    elapsed_ms: float
+
+
+def format_commands(report: StuckReport) -> list[str]:
+    """The exact commands that recover the stuck jobs by hand (pure)."""
+    lines = []
+    for state in report.stuck:
+        job = state.job
+        if state.delete_lock and state.lock_key:
+            lines.append(f"redis-cli -u \"$CLAUDE_MEM_REDIS_URL\" DEL {state.lock_key}")
+        for action in ("cancel", "retry"):
+            lines.append(f"curl -fsS -X POST -H \"Authorization: Bearer $KEY\" "
+                         f"{report.base_url}/v1/jobs/{job.id}/{action}")
+    if lines:
+        lines.insert(0, "# KEY: a memories:write key of the job's project "
+                        "(cmem-ops server api-key create --scope memories:read,memories:write --team T --project P)")
+    return lines
+
+
+def detect(ctx: Context, *, timeout: float = 5.0, min_age_s: float | None = None) -> StuckReport:
+    """Read every processing row and its BullMQ lock; judge each."""
+    cfg = load_config(ctx)
+    if not cfg.database_url:
+        raise ConfigError("no database is configured (CLAUDE_MEM_SERVER_DATABASE_URL)", hint="cmem-ops stack up")
+    target = ctx.settings.redis_target()
+    if target is None:
+        raise ConfigError("no queue store is configured (CLAUDE_MEM_REDIS_URL)", hint="cmem-ops stack up")
+    try:
+        jobs = fetch_processing(cfg.database_url, timeout)
+    except ImportError:
+        raise MissingError("psycopg is not installed", hint="pip install 'cmem-ops[postgres]'") from None
+    except Exception as exc:  # psycopg.Error: the database is down or refuses us
+        raise OpsError(f"cannot read generation jobs from Postgres: {exc}", hint="cmem-ops doctor --only postgres"
+                       ) from None
+    keys = [lock_key(cfg.prefix, j.source_type, j.bullmq_job_id) for j in jobs if j.bullmq_job_id]
+    try:
+        locks = read_locks(target, keys, timeout)
+    except OSError as exc:
+        raise OpsError(f"cannot read BullMQ locks from the queue store at {target.address}: {exc}",
+                       hint="cmem-ops store start") from None
+    kwargs = {} if min_age_s is None else {"min_age_s": min_age_s}
+    states = assess(jobs, locks, cfg.prefix, is_local(target), **kwargs)
+    return StuckReport(tuple(states), cfg.base_url, cfg.prefix, is_local(target))
+
+
+def recover(ctx: Context, *, dry_run: bool = False, wait_s: float = 15.0, min_age_s: float | None = None
+            ) -> RecoveryReport:
+    """Recover every stuck job (delete a dead holder's lock, cancel, retry); wait up to `wait_s` for each to finish."""
+    t0 = time.monotonic()
+    found = detect(ctx, min_age_s=min_age_s)
+    commands = tuple(format_commands(found))
+    if dry_run or not found.stuck:
+        return RecoveryReport(found, (), commands, dry_run, (time.monotonic() - t0) * 1000)
+    target = ctx.settings.redis_target()
+    assert target is not None  # detect() checked it
+    try:
+        answering = ApiClient(found.base_url).healthz(timeout=2.0).status == 200
+    except OSError:
+        answering = False
+    if not answering:
+        raise NotRunningError(f"the server at {found.base_url} does not answer: cancel and retry go through its API",
+                              hint="cmem-ops server start   (then cmem-ops jobs recover)")
+    outcomes: list[JobOutcome] = []
+    groups: dict[tuple[str, str], list[JobState]] = {}
+    for state in found.stuck:
+        groups.setdefault((state.job.team_id, state.job.project_id), []).append(state)
+    for (team, project), states in groups.items():
+        created = keys_service.create(ctx, FULL_SCOPES, team=team, project=project, name=KEY_NAME)
+        client = ApiClient(found.base_url, created.key.key)
+        try:
+            for state in states:
+                outcomes.append(_recover_one(client, target, found.local, state))
+        finally:
+            keys_service.revoke(ctx, created.key.id)
+    if wait_s > 0:
+        outcomes = _wait_final(ctx, outcomes, wait_s)
+    return RecoveryReport(found, tuple(outcomes), commands, False, (time.monotonic() - t0) * 1000)
+
+
+def _recover_one(client: ApiClient, target: RedisTarget, local: bool, state: JobState) -> JobOutcome:
+    job = state.job
+    deleted = False
+    if state.delete_lock and state.lock_key:
+        # Prove it again right before acting: the holder must still be dead.
+        if holder_alive(state.holder_pid, local) is not False:
+            return JobOutcome(job.id, False, None, None, None, f"skipped: {job.locked_by} is no longer provably dead")
+        with RespConnection(target, timeout=5.0) as conn:
+            deleted = conn.command("DEL", state.lock_key) == 1
+    try:
+        cancel = client.cancel_job(job.id)
+        if cancel.status not in (200, 409):
+            return JobOutcome(job.id, deleted, cancel.status, None, None, f"cancel answered {cancel.text[:120]}")
+        retry = client.retry_job(job.id)
+    except OSError as exc:
+        return JobOutcome(job.id, deleted, None, None, None, f"the server did not answer: {exc}")
+    status = ((retry.body.get("generationJob") or {}).get("status") if retry.status == 200 else None)
+    note = "" if retry.status == 200 else f"retry answered {retry.status}: {retry.text[:120]}"
+    return JobOutcome(job.id, deleted, cancel.status, retry.status, status, note)
+
+
+def _wait_final(ctx: Context, outcomes: list[JobOutcome], wait_s: float) -> list[JobOutcome]:
+    """Poll the rows in Postgres (reading jobs over HTTP would need another key) until they finish or `wait_s`."""
+    cfg = load_config(ctx)
+    ids = [o.job_id for o in outcomes if o.ok]
+    deadline = time.monotonic() + wait_s
+    final: dict[str, str] = {}
+    while ids and cfg.database_url and time.monotonic() < deadline:
+        final.update(fetch_statuses(cfg.database_url, ids, timeout=5.0))
+        if all(final.get(i) in TERMINAL for i in ids):
+            break
+        time.sleep(0.2)
+    return [JobOutcome(o.job_id, o.lock_deleted, o.cancel_status, o.retry_status,
+                       final.get(o.job_id, o.final_status), o.note) for o in outcomes]

@@ -1,0 +1,99 @@
+"""What is checked before a server or worker process is started: the runtime, the settings, the dependencies.
+
+Each check raises the OpsError that names the problem and its fix; nothing here spawns anything.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from ..claudemem.env import StackConfig
+from ..claudemem.validation import detect_docker, failures, format_refusal
+from ..context import Context
+from ..errors import ConfigError, MissingError, NotRunningError
+from ..probes.base import ProbeResult
+from ..redaction import redact_text
+from ..redis_url import parse_redis_url
+from ..resp import RespAuthError, RespConnection, RespError
+from ..runtime.locate import Runtime, find_runtime
+
+DEPENDENCY_TIMEOUT_S = 2.0
+
+
+def require_runtime(ctx: Context) -> Runtime:
+    """The installed claude-mem runtime, or MissingError with the install command."""
+    runtime = find_runtime(ctx.paths)
+    if runtime is None:
+        raise MissingError(f"the claude-mem server runtime is not installed under {ctx.paths.data_dir / 'runtime'}",
+                           hint="cmem-ops server install")
+    return runtime
+
+
+def child_env(ctx: Context, built: Mapping[str, str]) -> dict[str, str]:
+    """The environment a child really gets: ours (as the context saw it) overlaid with `built`."""
+    return {**ctx.settings.env, **built}
+
+
+def refuse_invalid(what: str, results: list[ProbeResult]) -> None:
+    """Raise ConfigError listing every failed rule with its fix; return when none failed."""
+    failed = failures(results)
+    if failed:
+        raise ConfigError(format_refusal(what, failed), hint=failed[0].hint)
+
+
+def is_docker(ctx: Context) -> bool:
+    """Whether claude-mem will apply its Docker rules to the processes we start."""
+    return detect_docker(ctx.settings.env)
+
+
+def check_queue_store(cfg: StackConfig, timeout: float = DEPENDENCY_TIMEOUT_S) -> None:
+    """PING the queue store with the configured credentials; NotRunningError with the fix otherwise."""
+    if not cfg.redis_url:
+        raise ConfigError("no queue store URL is configured (CLAUDE_MEM_REDIS_URL)", hint="cmem-ops store start")
+    target = parse_redis_url(cfg.redis_url)
+    try:
+        with RespConnection(target, timeout=timeout) as conn:
+            conn.command("PING")
+    except RespAuthError as exc:
+        raise ConfigError(f"the queue store at {target.address} refused our password: {exc}",
+                          hint="check the password in CLAUDE_MEM_REDIS_URL") from None
+    except (OSError, RespError) as exc:
+        raise NotRunningError(f"the queue store at {target.address} does not answer ({exc})",
+                              hint="cmem-ops store start   (or cmem-ops stack up)") from None
+
+
+def check_postgres(cfg: StackConfig, timeout: float = DEPENDENCY_TIMEOUT_S) -> None:
+    """A TCP connect to the database host; NotRunningError with the fix otherwise.
+
+    Authentication is left to the server itself: it exits at once with the reason, which the start
+    reports with the log tail.
+    """
+    if not cfg.database_url:
+        raise ConfigError("no database is configured (CLAUDE_MEM_SERVER_DATABASE_URL)",
+                          hint="cmem-ops postgres start   (or cmem-ops stack up)")
+    parts = urlsplit(cfg.database_url)
+    host = parts.hostname or "localhost"
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        raise ConfigError(f"CLAUDE_MEM_SERVER_DATABASE_URL {redact_text(cfg.database_url)} has an invalid port",
+                          hint="fix CLAUDE_MEM_SERVER_DATABASE_URL") from None
+    if host.startswith("/"):
+        if not os.path.exists(os.path.join(host, f".s.PGSQL.{port}")):
+            raise NotRunningError(f"no Postgres socket in {host} for port {port}", hint="cmem-ops postgres start")
+        return
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return
+    except OSError as exc:
+        raise NotRunningError(f"Postgres at {host}:{port} does not answer ({exc.strerror or exc})",
+                              hint="cmem-ops postgres start   (or cmem-ops stack up)") from None
+
+
+def check_dependencies(cfg: StackConfig) -> None:
+    """Queue store, then Postgres (the start order)."""
+    check_queue_store(cfg)
+    check_postgres(cfg)

@@ -1,0 +1,203 @@
+"""The real claude-mem server stack as a user meets it: a private HOME, the installed runtime, the real CLI.
+
+One runtime install per session: reused from CMEM_OPS_TEST_RUNTIME_DIR (a data dir holding one), else
+`cmem-ops server install` into a session directory (~15-20 s with npm). Postgres and Valkey are the
+managed ones; nothing is faked except the worker's LLM provider in the e2e (a loopback test double).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cmem_ops.paths import Paths
+from cmem_ops.pidfile import read_pidfile
+from cmem_ops.runtime.locate import find_runtime, runtime_base
+from tests.pg_support import postgres_skip_reason, reachable_pg_root
+from tests.support import REPO, pid_alive, run_cli, user_env
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed: pip install 'cmem-ops[postgres]'")
+
+
+@pytest.fixture(scope="session")
+def runtime_home(tmp_path_factory) -> Path:
+    """A data dir with the claude-mem runtime installed, shared by every test of the session."""
+    given = os.environ.get("CMEM_OPS_TEST_RUNTIME_DIR")
+    if given and find_runtime(Paths(Path(given))) is not None:
+        return Path(given)
+    if not (shutil.which("node") and shutil.which("npm")):
+        pytest.skip("the claude-mem runtime needs node and npm to install (apt-get install -y nodejs npm)")
+    home = tmp_path_factory.mktemp("runtime")
+    env = user_env(home)
+    out = run_cli(env, "server", "install", timeout=900)
+    if out.returncode != 0 and "npm ping" in out.stderr:
+        pytest.skip(f"the npm registry is not reachable: {out.stderr[-300:]}")
+    assert out.returncode == 0, out.stderr
+    return Path(env["CLAUDE_MEM_DATA_DIR"])
+
+
+@pytest.fixture
+def env(tmp_path, runtime_home):
+    reason = postgres_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    env = user_env(tmp_path)
+    data = Path(env["CLAUDE_MEM_DATA_DIR"])
+    data.mkdir(parents=True, mode=0o700)
+    (data / "runtime").mkdir(mode=0o700)
+    os.symlink(runtime_base(Paths(runtime_home)), runtime_base(Paths(data)), target_is_directory=True)
+    pg_root = reachable_pg_root() if os.geteuid() == 0 else None
+    if pg_root:
+        env["CMEM_OPS_POSTGRES_ROOT"] = str(pg_root)
+    yield env
+    run_cli(env, "stack", "down", timeout=120)
+    if pg_root:
+        shutil.rmtree(pg_root, ignore_errors=True)
+
+
+def settings(env) -> dict:
+    return json.loads((Path(env["CLAUDE_MEM_DATA_DIR"]) / "settings.json").read_text())
+
+
+def record(env, name):
+    path = Path(env["CLAUDE_MEM_DATA_DIR"]) / ("redis/redis.pid" if name == "redis" else f"run/{name}.json")
+    return read_pidfile(path)
+
+
+def ok(out):
+    assert out.returncode == 0, f"exit {out.returncode}\nstdout:\n{out.stdout}\nstderr:\n{out.stderr}"
+    return out
+
+
+def test_stack_up_status_doctor_worker_stop_down(env):
+    data = Path(env["CLAUDE_MEM_DATA_DIR"])
+    (data / "settings.json").write_text(json.dumps({"CLAUDE_MEM_MODEL": "claude-keep-me"}))
+    up = ok(run_cli(env, "stack", "up", timeout=300))
+    assert "Ready in" in up.stdout and "worker-1 pid" in up.stdout
+    written = settings(env)
+    assert written["CLAUDE_MEM_MODEL"] == "claude-keep-me"  # everything else in settings.json is kept
+    for key, value in {"CLAUDE_MEM_RUNTIME": "server", "CLAUDE_MEM_QUEUE_ENGINE": "bullmq",
+                       "CLAUDE_MEM_POSTGRES_IDLE_TIMEOUT_MS": "10000"}.items():
+        assert written[key] == value
+    for key in ("CLAUDE_MEM_REDIS_URL", "CLAUDE_MEM_SERVER_DATABASE_URL", "CLAUDE_MEM_QUEUE_REDIS_PREFIX",
+                "CLAUDE_MEM_SERVER_PORT"):
+        assert written[key]
+    assert "CLAUDE_MEM_GENERATION_DISABLED" not in written
+    assert int(written["CLAUDE_MEM_SERVER_PORT"]) not in (37877, 37777)
+
+    status = ok(run_cli(env, "stack", "status"))
+    assert "Stack: healthy" in status.stdout
+    doctor = ok(run_cli(env, "doctor", "--no-smoke", "--json", timeout=60))
+    results = json.loads(doctor.stdout)["data"]["results"]
+    names = {r["name"]: r for r in results}
+    assert names["server"]["status"] == "ok" and names["worker-1"]["status"] == "ok"
+    assert names["queue prefix"]["status"] == "ok" and names["stuck jobs"]["status"] == "ok"
+    assert "Server: running" in ok(run_cli(env, "status")).stdout
+
+    # the worker's stop deletes claude-mem's own pid files; our status stays right
+    server = record(env, "server")
+    ok(run_cli(env, "worker", "stop"))
+    assert not (data / ".server-beta.pid").exists()
+    srv = json.loads(ok(run_cli(env, "server", "status", "--json")).stdout)["data"]
+    assert srv["running"] and srv["pid"] == server.pid and srv["ready"] and srv["claude_mem_pidfile"] == "missing"
+
+    ok(run_cli(env, "worker", "start", "--count", "2"))
+    assert ok(run_cli(env, "worker", "status", "--count", "2")).stdout.count("running") == 2
+    two = record(env, "worker-2")
+    assert "Worker 2: stopped" in ok(run_cli(env, "worker", "start", "--count", "1")).stdout
+    assert not pid_alive(two.pid)
+
+    parts = {name: record(env, name) for name in ("redis", "postgres", "server", "worker-1")}
+    down = ok(run_cli(env, "stack", "down", timeout=120))
+    assert "data kept" in down.stdout
+    for name, rec in parts.items():
+        assert rec is not None and not pid_alive(rec.pid), name
+    assert any((data / "redis" / "data").iterdir())
+    assert run_cli(env, "stack", "status").returncode == 7
+
+    again = ok(run_cli(env, "stack", "up", timeout=120))  # from stopped: every part starts again
+    assert "Ready in" in again.stdout
+    assert settings(env)["CLAUDE_MEM_SERVER_PORT"] == written["CLAUDE_MEM_SERVER_PORT"]
+
+
+def test_foreground_server_keeps_its_pid_and_is_stopped_by_identity(env):
+    ok(run_cli(env, "store", "start"))
+    ok(run_cli(env, "postgres", "start", timeout=120))
+    log_path = Path(env["HOME"]) / "foreground.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "cmem_ops", "server", "start", "--foreground"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            out = run_cli(env, "server", "status", "--json")
+            if out.returncode == 0:
+                break
+            assert proc.poll() is None, log_path.read_text()
+            time.sleep(0.2)
+        data = json.loads(out.stdout)["data"]
+        assert data["running"] and data["ready"] and data["pid"] == proc.pid  # exec kept our pid
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        assert "server-service.cjs start --cmem-ops-token=" in cmdline
+        ok(run_cli(env, "server", "stop"))
+        assert proc.wait(timeout=30) is not None
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+
+
+def test_invalid_environment_is_refused_with_fixes_before_anything_starts(tmp_path):
+    env = user_env(tmp_path, CLAUDE_MEM_DOCKER="1", CLAUDE_MEM_AUTH_MODE="local-dev")
+    out = run_cli(env, "server", "start")
+    assert out.returncode == 3, out.stderr
+    assert "server startup configuration is invalid:" in out.stderr
+    assert "CLAUDE_MEM_AUTH_MODE=local-dev is refused under Docker" in out.stderr
+    assert "CLAUDE_MEM_SERVER_DATABASE_URL is not set" in out.stderr and "fix: cmem-ops postgres start" in out.stderr
+    assert not (Path(env["CLAUDE_MEM_DATA_DIR"]) / "run" / "server.json").exists()
+
+
+def test_e2e_passes_end_to_end(runtime_home, tmp_path):
+    if postgres_skip_reason():
+        pytest.skip(postgres_skip_reason())
+    env = user_env(tmp_path)
+    out = run_cli(env, "e2e", "--runtime-from", str(runtime_home), timeout=900)
+    lines = [line for line in out.stdout.splitlines() if line.startswith(("PASS", "FAIL", "SKIP"))]
+    assert out.returncode == 0, out.stdout + out.stderr[-4000:]
+    assert len(lines) >= 14 and all(line.startswith("PASS") for line in lines), out.stdout
+
+
+def test_records_naming_an_unrelated_process_are_never_signalled(tmp_path):
+    env = user_env(tmp_path)
+    run_dir = Path(env["CLAUDE_MEM_DATA_DIR"]) / "run"
+    run_dir.mkdir(parents=True)
+    unrelated = subprocess.Popen(["sleep", "60"])
+    try:
+        deadline = time.monotonic() + 5
+        while b"sleep" not in Path(f"/proc/{unrelated.pid}/cmdline").read_bytes():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        from cmem_ops.pidfile import PidRecord, read_proc, write_pidfile
+
+        info = read_proc(unrelated.pid)
+        for name in ("server", "worker-1"):  # its real pid and start time, but not our token
+            write_pidfile(run_dir / f"{name}.json", PidRecord(unrelated.pid, info.start_id, "0badc0de", name))
+        status = run_cli(env, "server", "status")
+        assert status.returncode == 7 and "Server: not running" in status.stdout
+        assert ok(run_cli(env, "server", "stop")).stdout.startswith("The claude-mem server is not running")
+        ok(run_cli(env, "worker", "stop"))
+        ok(run_cli(env, "stack", "down"))
+        assert pid_alive(unrelated.pid) and unrelated.poll() is None
+        assert not list(run_dir.glob("*.json"))  # stale records are dropped, nothing was signalled
+    finally:
+        unrelated.kill()
+        unrelated.wait()
