@@ -45,6 +45,29 @@ def _managed_files(ctx: Context, purge_data: bool) -> tuple[list[Path], list[Pat
     return remove, keep
 
 
+def _stop_stack_processes(ctx: Context, dry_run: bool) -> list[str]:
+    """Stop the claude-mem workers and server cmem-ops started (identity-checked); say what happened."""
+    from . import server as server_service
+    from . import worker as worker_service
+    from .summary import process_line
+
+    server = process_line(ctx, "server")
+    workers = [w for w in worker_service.status(ctx).workers if w.running]
+    if not server.running and not workers:
+        return []
+    if dry_run:
+        return [f"would stop {len(workers)} worker(s) and the claude-mem server first" if server.running
+                else f"would stop {len(workers)} worker(s) first"]
+    notes = []
+    if workers:
+        report = worker_service.stop(ctx)
+        notes.append(f"stopped {len(report.workers)} claude-mem worker(s) first")
+    if server.running:
+        stopped = server_service.stop(ctx)
+        notes.append(f"stopped the claude-mem server (pid {stopped.pid}, {stopped.how}) first")
+    return notes
+
+
 def uninstall(ctx: Context, *, purge_data: bool = False, dry_run: bool = False,
               timeout: float = 15.0) -> UninstallResult:
     """Undo `cmem-ops install`; queue data survives unless `purge_data`."""
@@ -63,6 +86,9 @@ def uninstall(ctx: Context, *, purge_data: bool = False, dry_run: bool = False,
         if container.exists and not container.ours:
             raise OpsError(f"a container named {CONTAINER_NAME} exists but was not created by cmem-ops; "
                            "nothing was changed", hint=f"docker rm -f {CONTAINER_NAME}   (if it is yours to remove)")
+
+    # claude-mem's server and workers use this store: stop ours first, so none is left retrying against it.
+    messages += _stop_stack_processes(ctx, dry_run)
 
     record = process.running_record(ctx.paths)
     if record is not None:

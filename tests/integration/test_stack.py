@@ -128,6 +128,14 @@ def test_stack_up_status_doctor_worker_stop_down(env):
     assert "Ready in" in again.stdout
     assert settings(env)["CLAUDE_MEM_SERVER_PORT"] == written["CLAUDE_MEM_SERVER_PORT"]
 
+    # uninstall takes the store away: the server and workers that use it are stopped first
+    users = [record(env, "server"), record(env, "worker-1"), record(env, "redis")]
+    gone = ok(run_cli(env, "uninstall", timeout=120))
+    assert "claude-mem server" in gone.stdout and "worker" in gone.stdout
+    for rec in users:
+        assert not pid_alive(rec.pid)
+    assert any((data / "redis" / "data").iterdir())  # queue data kept without --purge-data
+
 
 def test_foreground_server_keeps_its_pid_and_is_stopped_by_identity(env):
     ok(run_cli(env, "store", "start"))
