@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cmem_ops.context import build_context  # noqa: E402
-from cmem_ops.probes.bullmq_node import prepare_node_smoke  # noqa: E402
+from cmem_ops.context import build_context
+from cmem_ops.probes.bullmq_node import prepare_node_smoke
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "9"))
 
@@ -51,7 +51,8 @@ def main() -> None:
         subprocess.run([*cli, "store", "start"], env=env, check=True, stdout=subprocess.DEVNULL)
         try:
             settings = json.loads(Path(env["CLAUDE_MEM_DATA_DIR"], "settings.json").read_text())
-            port, password = settings["CLAUDE_MEM_REDIS_PORT"], settings["CLAUDE_MEM_REDIS_URL"].split(":")[2].split("@")[0]
+            port = settings["CLAUDE_MEM_REDIS_PORT"]
+            password = settings["CLAUDE_MEM_REDIS_URL"].split(":")[2].split("@")[0]
             raw = statistics.median(timed([sys.executable, "-c", RAW, port, password], env) for _ in range(ROUNDS))
             status = statistics.median(timed([*cli, "status", "--json"], env) for _ in range(ROUNDS))
             print(f"floor   raw socket AUTH+PING+INFO+CONFIG GET (python -c)  {raw * 1000:7.1f} ms")

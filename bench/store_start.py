@@ -17,12 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cmem_ops.context import build_context  # noqa: E402
-from cmem_ops.lifecycle import store as store_service  # noqa: E402
-from cmem_ops.redis_url import RedisTarget  # noqa: E402
-from cmem_ops.resp import RespConnection  # noqa: E402
-from cmem_ops.store.ports import choose_port, port_is_free  # noqa: E402
-from cmem_ops.store.process import select_binary  # noqa: E402
+from cmem_ops.context import build_context
+from cmem_ops.lifecycle import store as store_service
+from cmem_ops.redis_url import RedisTarget
+from cmem_ops.resp import RespConnection
+from cmem_ops.store.ports import choose_port, port_is_free
+from cmem_ops.store.process import select_binary
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
 

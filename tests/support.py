@@ -5,6 +5,7 @@ Nothing here fakes a server: a test whose binary is missing is skipped with the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -89,15 +90,14 @@ def real_server(binary: Path, workdir: Path, *extra: str, password: str | None =
             "--dir", str(workdir), "--daemonize", "no", *extra]
     if password:
         argv += ["--requirepass", password]
-    log = open(workdir / "server.log", "wb")
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_port(port)
-        yield RunningServer(port, proc, password)
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
-        log.close()
+    with open(workdir / "server.log", "wb") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_port(port)
+            yield RunningServer(port, proc, password)
+        finally:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def user_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -127,10 +127,8 @@ def pid_alive(pid: int) -> bool:
 
 
 def kill_quietly(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def which_or_skip_reason(name: str) -> str | None:

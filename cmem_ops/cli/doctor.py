@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 
 from ..context import build_context
-from ..lifecycle import store as store_service
-from ..settings import RedisMode
 from ..errors import UsageError
 from ..exit_codes import ExitCode, describe_exit_codes
+from ..lifecycle import store as store_service
 from ..logs import files_since, follow, tail_lines
+from ..settings import RedisMode
 from . import output
 from .quick import DoctorArgs, doctor_main, status_main
 

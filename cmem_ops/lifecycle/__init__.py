@@ -1,4 +1,16 @@
 """Services that start, stop and report on the parts of the claude-mem stack.
 
-    store.py   the queue store: managed (ours), external (a URL) or docker
+    store.py         the queue store: managed (ours), external (a URL) or docker
+    postgres.py      the managed Postgres cluster, or an external database URL
+    stack_config.py  what the server and worker processes run with, persisted in settings.json
+    prestart.py      checks before a server or worker starts (runtime, settings, dependencies)
+    bundle.py        processes of claude-mem's server bundle: spawn with an identity, find ours, stop ours
+    server.py        the claude-mem HTTP server process
+    worker.py        claude-mem's generation workers
+    keys.py          API keys through the server bundle's Postgres path
+    stack.py         the whole stack in start order, and down in reverse
+    summary.py       the one-screen `cmem-ops status`
+    up.py            `cmem-ops up`: the queue store, then the doctor
+    install.py       `cmem-ops install`: the decision tree for getting a queue store
+    uninstall.py     `cmem-ops uninstall`
 """

@@ -8,7 +8,9 @@
     bullmq.py          BullMQ smoke job in a unique prefix (Node bullmq 5.x, else the Python port)
     bullmq_node.py     runs the pinned Node project under probes/bullmq-smoke
     bullmq_python.py   the same smoke with the Python bullmq port
+    smoke.py           SmokeOutcome and argument rules shared by both smoke clients
     postgres.py        connect, server version, claude-mem schema present
     http.py            the server's /healthz, /v1/info, /api/health, an authenticated read
     files.py           data dir writable, PID files match our live processes, logs, settings.json
+    stack.py           server and worker processes ours and alive, one queue prefix, stuck jobs, /v1/info hangs
 """

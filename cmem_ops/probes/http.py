@@ -72,7 +72,8 @@ def probe_http(base_url: str, api_key: str | None, timeout: float, required: boo
         results.append(judge_api_health(_json(resp), label).timed(ms))
 
     if not api_key:
-        results.append(ProbeResult("auth", label, Status.SKIP, "no CLAUDE_MEM_SERVER_API_KEY: authenticated read not tried",
+        results.append(ProbeResult("auth", label, Status.SKIP,
+                                   "no CLAUDE_MEM_SERVER_API_KEY: authenticated read not tried",
                                    group=Group.SERVER, required=False))
         return results
     resp, err, ms = get("/v1/jobs?limit=1", {"Authorization": f"Bearer {api_key}"})
@@ -86,7 +87,8 @@ def probe_http(base_url: str, api_key: str | None, timeout: float, required: boo
     elif resp.status_code in (401, 403):
         results.append(ProbeResult("auth", label, Status.FAIL,
                                    f"the API key was refused ({resp.status_code}): revoked, unknown or lacks scope",
-                                   hint="create a key: cmem-ops server api-key create --scope memories:read,memories:write",
+                                   hint="create a key: cmem-ops server api-key create "
+                                        "--scope memories:read,memories:write",
                                    group=Group.SERVER, required=required).timed(ms))
     else:
         results.append(ProbeResult("auth", label, Status.FAIL, f"GET /v1/jobs answered {resp.status_code}",
@@ -99,7 +101,8 @@ def judge_info(body: dict[str, Any], status_code: int, label: str, required: boo
     """Verdict on /v1/info: Postgres initialized and the queue manager active (pure)."""
     if status_code != 200:
         return ProbeResult("info", label, Status.FAIL, f"GET /v1/info answered {status_code}",
-                           hint="read the server log: cmem-ops logs server -n 50", group=Group.SERVER, required=required)
+                           hint="read the server log: cmem-ops logs server -n 50", group=Group.SERVER,
+                           required=required)
     pg = body.get("postgres") or {}
     qm = (body.get("boundaries") or {}).get("queueManager") or {}
     details = qm.get("details") or {}
@@ -112,10 +115,12 @@ def judge_info(body: dict[str, Any], status_code: int, label: str, required: boo
         return ProbeResult("info", label, Status.WARN,
                            f"queue manager {state or 'unknown'} (engine {engine or 'none'})",
                            detail=str(qm.get("reason") or ""),
-                           hint="set CLAUDE_MEM_QUEUE_ENGINE=bullmq and CLAUDE_MEM_REDIS_URL, then cmem-ops server restart",
+                           hint="set CLAUDE_MEM_QUEUE_ENGINE=bullmq and CLAUDE_MEM_REDIS_URL, "
+                                "then cmem-ops server restart",
                            group=Group.SERVER, required=required, data=data)
     return ProbeResult("info", label, Status.OK,
-                       f"Postgres schema v{pg.get('schemaVersion')}, queue {engine} {state}, prefix {details.get('prefix')}",
+                       f"Postgres schema v{pg.get('schemaVersion')}, queue {engine} {state}, "
+                       f"prefix {details.get('prefix')}",
                        group=Group.SERVER, required=required, data=data)
 
 

@@ -192,7 +192,8 @@ def check_dragonfly(snap: StoreSnapshot, label: str, hints: StoreHints, prefix: 
                            data=data)
     if emulated:
         return ProbeResult("dragonfly flags", label, Status.FAIL,
-                           f"the queue prefix {prefix or '(default)'} has no {{hashtag}}: Dragonfly will lock every key",
+                           f"the queue prefix {prefix or '(default)'} has no {{hashtag}}: "
+                           "Dragonfly will lock every key",
                            hint="set CLAUDE_MEM_QUEUE_REDIS_PREFIX={claude_mem} (braces included)", data=data)
     return ProbeResult("dragonfly flags", label, Status.FAIL,
                        "Dragonfly runs without the flags BullMQ needs",

@@ -56,12 +56,14 @@ def connect(target: RedisTarget, timeout: float, hints: StoreHints, label: str
         sock = socket.create_connection((target.host, target.port), timeout=timeout)
         sock.close()
     except TimeoutError:
-        results.append(ProbeResult("tcp", label, Status.FAIL, f"no TCP answer from {target.address} within {timeout:g}s",
+        results.append(ProbeResult("tcp", label, Status.FAIL,
+                                   f"no TCP answer from {target.address} within {timeout:g}s",
                                    detail="a firewall may drop the packets, or the host is down",
                                    hint=hints.start).timed(sw.ms))
         return results, None, None
     except OSError as exc:
-        results.append(ProbeResult("tcp", label, Status.FAIL, f"cannot connect to {target.address}: {exc.strerror or exc}",
+        results.append(ProbeResult("tcp", label, Status.FAIL,
+                                   f"cannot connect to {target.address}: {exc.strerror or exc}",
                                    hint=hints.start).timed(sw.ms))
         return results, None, None
     results.append(ProbeResult("tcp", label, Status.OK, f"connected to {target.address}").timed(sw.ms))
@@ -80,7 +82,8 @@ def connect(target: RedisTarget, timeout: float, hints: StoreHints, label: str
         return results, None, None
     except TimeoutError:
         results.append(ProbeResult("ping", label, Status.FAIL,
-                                   f"{target.address} accepted the connection but did not answer PING within {timeout:g}s",
+                                   f"{target.address} accepted the connection but did not answer PING "
+                                   f"within {timeout:g}s",
                                    detail="it is not a Redis-compatible server, or it is stuck (a long script, "
                                           "a full disk, or a TLS server spoken to in plain text)",
                                    hint=f"check what listens there: ss -ltnp 'sport = :{target.port}'").timed(sw.ms))

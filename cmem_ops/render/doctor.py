@@ -42,7 +42,8 @@ def format_report(report: DoctorReport) -> list[tuple[str, Status | None]]:
     if counts["warn"]:
         problems.append(f"{counts['warn']} warning{'s' if counts['warn'] != 1 else ''}")
     verdict = ", ".join(problems) if problems else "no problems"
-    lines.append((f"Doctor: {verdict}; {counts['ok']} ok, {counts['skip']} skipped in {report.elapsed_ms / 1000:.2f} s.",
+    seconds = report.elapsed_ms / 1000
+    lines.append((f"Doctor: {verdict}; {counts['ok']} ok, {counts['skip']} skipped in {seconds:.2f} s.",
                   None))
     return lines
 

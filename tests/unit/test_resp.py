@@ -27,7 +27,8 @@ def test_flavour_from_captured_info(name, flavour, version):
 
 
 def test_dragonfly_info():
-    assert detect_flavour({"redis_version": "7.4.0", "dragonfly_version": "df-v1.21.2"}) == (Flavour.DRAGONFLY, "1.21.2")
+    info = {"redis_version": "7.4.0", "dragonfly_version": "df-v1.21.2"}
+    assert detect_flavour(info) == (Flavour.DRAGONFLY, "1.21.2")
 
 
 def test_config_pairs():

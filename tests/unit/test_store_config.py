@@ -4,8 +4,8 @@ from cmem_ops.store.config import StoreConfig, render_config
 
 
 def cfg(**kw):
-    base = dict(port=24001, password="pw", data_dir=Path("/d/redis/data"), log_file=Path("/d/logs/redis-2026-11-23.log"),
-                token="abc123")
+    base = dict(port=24001, password="pw", data_dir=Path("/d/redis/data"),
+                log_file=Path("/d/logs/redis-2026-11-23.log"), token="abc123")
     base.update(kw)
     return StoreConfig(**base)
 
