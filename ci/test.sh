@@ -56,6 +56,10 @@ fi
 export CMEM_OPS_TEST_NPM_CACHE=${CMEM_OPS_TEST_NPM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cmem-ops-test/npm}
 mkdir -p "$CMEM_OPS_TEST_NPM_CACHE"
 
+log "lint (ruff) and types (mypy --strict)"
+.venv/bin/python -m ruff check cmem_ops tests bench
+.venv/bin/python -m mypy
+
 log "running the tests"
 set +e
 .venv/bin/python -m pytest "$@"
