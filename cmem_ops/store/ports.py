@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import random
 import socket
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import random
 
 # Below Linux's ephemeral range (32768-60999) so outgoing connections never take it, and never 6379.
 PORT_RANGE = (20000, 32767)
@@ -25,7 +28,10 @@ def port_is_free(port: int, ipv6: bool = True) -> bool:
 
 def choose_port(is_free: Callable[[int], bool], rng: random.Random | None = None, attempts: int = 200) -> int:
     """Pick a random free port in PORT_RANGE, never a well-known one."""
-    rng = rng or random.SystemRandom()
+    if rng is None:
+        import random  # random pulls in hashlib: kept off the `status` import path
+
+        rng = random.SystemRandom()
     for _ in range(attempts):
         port = rng.randint(*PORT_RANGE)
         if port not in AVOID and is_free(port):

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from ..paths import Paths
 from ..pidfile import PidRecord, identify, read_pidfile
 from ..redis_url import RedisTarget
@@ -36,4 +34,6 @@ def ping(target: RedisTarget, timeout: float = 0.5) -> bool:
 
 def new_password() -> str:
     """A fresh requirepass for the managed store (URL-safe)."""
+    import secrets  # pulls in hashlib: only the first start needs it
+
     return secrets.token_hex(24)
