@@ -34,12 +34,13 @@ from ..installers.download import Progress
 from ..installers.manifest import load_manifest
 from ..installers.select import PROVIDERS, Choice, Selection, select_provider
 from ..installers.tarball import install_tarball, resolve
-from ..redis_url import RedisTarget, parse_redis_url, redact_url
+from ..redis_url import parse_redis_url, redact_url
 from ..resp import RespAuthError, RespError
 from ..settings import KEY_ENGINE, KEY_MODE, KEY_PORT, KEY_URL, QueueEngine, RedisMode, write_settings_keys
 from ..store import process
 from ..store.binaries import MIN_REDIS, Flavour, ServerBinary, discover, rank
 from ..store.ports import choose_port, ipv6_loopback_available, port_is_free
+from ..store.state import managed_target
 from ..store.status import read_facts
 from . import store as store_service
 
@@ -348,7 +349,7 @@ class _Tree:
         port, password = self.docker_identity()
         spec = ContainerSpec(image=image or image_for(self.request), port=port, password=password)
         state = run_container(spec, start=self.opts.start, timeout=max(self.opts.timeout, 30.0))
-        url = RedisTarget(process.HOST, port, password=password).url()
+        url = managed_target(port, password).url()
         updates: dict[str, str | None] = {KEY_ENGINE: QueueEngine.BULLMQ.value, KEY_MODE: RedisMode.DOCKER.value,
                                           KEY_URL: url, KEY_PORT: str(port)}
         self.write(updates)

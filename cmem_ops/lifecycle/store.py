@@ -59,7 +59,7 @@ class ManagedIdentity:
 
     @property
     def target(self) -> RedisTarget:
-        return RedisTarget(state.HOST, self.port, password=self.password)
+        return state.managed_target(self.port, self.password)
 
 
 def managed_identity(ctx: Context, *, new_port: bool = False) -> ManagedIdentity:

