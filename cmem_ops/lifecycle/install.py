@@ -270,7 +270,7 @@ class _Tree:
     def manage(self, binary: str | None, action: InstallAction, plan: InstallPlan | None) -> InstallResult:
         updates: dict[str, str | None] = {KEY_ENGINE: QueueEngine.BULLMQ.value, KEY_MODE: RedisMode.MANAGED.value}
         if self.opts.dry_run:
-            updates.update({KEY_PORT: "<chosen on first start>", KEY_URL: "redis://:<password>@127.0.0.1:<port>/0"})
+            updates.update({KEY_PORT: "<chosen on first start>", KEY_URL: "redis://default:<password>@127.0.0.1:<port>/0"})
             return self.result(action, updates, mode=RedisMode.MANAGED.value, binary=binary, plan=plan)
         if self.ctx.settings.file_values.get(KEY_MODE) not in (None, RedisMode.MANAGED.value):
             write_settings_keys(self.ctx.paths, {KEY_URL: None, KEY_PORT: None})  # never reuse an external URL
@@ -312,7 +312,7 @@ class _Tree:
         if self.opts.dry_run:
             if plan.mode == "docker":
                 updates: dict[str, str | None] = {KEY_ENGINE: QueueEngine.BULLMQ.value, KEY_MODE: "docker",
-                                                  KEY_URL: "redis://:<password>@127.0.0.1:<port>/0"}
+                                                  KEY_URL: "redis://default:<password>@127.0.0.1:<port>/0"}
                 return self.result(InstallAction.INSTALLED, updates, mode="docker", plan=plan)
             return self.manage(plan.binary, InstallAction.INSTALLED, plan)
         if confirm and self.ui.prompter is not None and not self.ui.prompter.confirm_plan(plan):
