@@ -15,7 +15,7 @@ from ..errors import OpsError
 from ..installers.base import InstallPlan, ProviderName, Step
 from ..lifecycle import install as install_service
 from ..lifecycle import uninstall as uninstall_service
-from ..lifecycle.install import InstallOptions, InstallResult, InstallUI
+from ..lifecycle.install_options import InstallOptions, InstallResult, InstallUI
 from ..lifecycle.uninstall import UninstallResult
 from ..render.console import render_lines
 from ..render.install import format_install, format_plan, format_uninstall

@@ -1,7 +1,7 @@
 """`cmem-ops install`: claude-mem's decision tree for getting a queue store, as a service.
 
     --queue sqlite                    keep the SQLite queue; nothing else happens
-    --redis-url URL                   probe it (check_redis_url), then save it (external mode)
+    --redis-url URL                   probe it with the doctor's store checks (url_check.py), then save it
     --provider NAME                   install with that provider (explicitly asked)
     a configured URL that answers     use it
     a local Valkey/Redis >= 6.2       manage it (settings + start)
@@ -17,132 +17,33 @@ import dataclasses
 import importlib.util
 import shutil
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
 
 from ..context import Context
 from ..errors import ConfigError, MissingError, OpsError
 from ..host.detect import Host, detect_host
-from ..installers.apply import OnStep, apply_commands, manual_commands
+from ..installers.apply import apply_commands, manual_commands
 from ..installers.base import InstallPlan, InstallRequest, ProviderName, Which
 from ..installers.container import CONTAINER_NAME, ContainerSpec, docker_client, read_state, run_container
 from ..installers.docker_provider import image_for
-from ..installers.download import Progress
 from ..installers.manifest import load_manifest
-from ..installers.select import PROVIDERS, Choice, Selection, select_provider
+from ..installers.select import PROVIDERS, Selection, select_provider
 from ..installers.tarball import install_tarball, resolve
 from ..redis_url import parse_redis_url, redact_url
-from ..resp import RespAuthError, RespError
 from ..settings import KEY_ENGINE, KEY_MODE, KEY_PORT, KEY_URL, QueueEngine, RedisMode, write_settings_keys
 from ..store import process
-from ..store.binaries import MIN_REDIS, Flavour, ServerBinary, discover, rank
+from ..store.binaries import ServerBinary, discover, rank
 from ..store.ports import choose_port, ipv6_loopback_available, port_is_free
 from ..store.state import managed_target
-from ..store.status import read_facts
 from . import store as store_service
+from .install_options import InstallAction, InstallOptions, InstallResult, InstallUI
+from .url_check import check_redis_url
 
 KEY_BASE_URL = "CMEM_OPS_VALKEY_BASE_URL"
 KEY_MANIFEST = "CMEM_OPS_VALKEY_MANIFEST"
 KEY_IMAGE = "CMEM_OPS_DOCKER_IMAGE"
 MENU = ("Manage local Valkey for me [recommended]", "Use existing Redis URL", "Keep SQLite queue for now")
-
-
-class InstallAction(StrEnum):
-    USE_URL = "use-url"
-    USE_LOCAL = "use-local"
-    INSTALLED = "installed"
-    ALREADY_PRESENT = "already-present"
-    SQLITE = "sqlite"
-
-
-@dataclass(frozen=True)
-class InstallOptions:
-    """The command line of `cmem-ops install`."""
-
-    queue: QueueEngine = QueueEngine.BULLMQ
-    redis_url: str | None = None
-    install_redis: bool = False
-    provider: ProviderName | None = None
-    version: str | None = None
-    dry_run: bool = False
-    non_interactive: bool = False
-    start: bool = True
-    ignore_local: bool = False
-    redis_compat: bool = False
-    base_url: str | None = None
-    manifest: Path | None = None
-    image: str | None = None
-    timeout: float = 15.0
-
-
-class Prompter(Protocol):
-    """How the service asks the user (the CLI implements it on the terminal; tests script it)."""
-
-    def choose(self, question: str, options: Sequence[str], default: int) -> int: ...
-
-    def ask(self, question: str) -> str: ...
-
-    def confirm_plan(self, plan: InstallPlan) -> bool: ...
-
-
-@dataclass(frozen=True)
-class InstallUI:
-    """Optional callbacks: prompts, download progress, and a notice before each command step."""
-
-    prompter: Prompter | None = None
-    on_progress: Progress | None = None
-    on_step: OnStep | None = None
-
-
-@dataclass(frozen=True)
-class InstallResult:
-    """What `cmem-ops install` decided and did (or, with dry_run, would do)."""
-
-    action: InstallAction
-    dry_run: bool
-    interactive: bool
-    queue_engine: str
-    mode: str | None
-    url: str | None
-    binary: str | None
-    provider: str | None
-    plan: InstallPlan | None
-    would_install: InstallPlan | None
-    choices: tuple[Choice, ...]
-    settings: dict[str, str | None]
-    host: Host
-    started: bool = False
-    pid: int | None = None
-    port: int | None = None
-    messages: tuple[str, ...] = field(default=())
-
-
-def check_redis_url(url: str, timeout: float = 2.0) -> tuple[bool, str]:
-    """Whether `url` is a usable BullMQ store, and why (never raises for the server's faults).
-
-    The doctor's store checks will replace this; it answers the same question today from INFO/CONFIG.
-    """
-    try:
-        target = parse_redis_url(url)
-    except ConfigError as exc:
-        return False, exc.message
-    try:
-        facts = read_facts(target, timeout=timeout)
-    except RespAuthError as exc:
-        return False, f"{target.address} refused the credentials: {exc}"
-    except (OSError, RespError) as exc:
-        return False, f"{target.address} does not answer: {exc or type(exc).__name__}"
-    version = tuple(int(p) for p in facts.version.split(".")[:3] if p.isdigit())
-    if facts.flavour is Flavour.REDIS and version < MIN_REDIS:
-        return False, f"{target.address} is Redis {facts.version}, older than 6.2 (BullMQ's floor)"
-    if facts.maxmemory_policy not in (None, "noeviction"):
-        return False, (f"{target.address} evicts keys (maxmemory-policy {facts.maxmemory_policy}); BullMQ needs "
-                       "noeviction: CONFIG SET maxmemory-policy noeviction (and persist it in its config)")
-    policy = facts.maxmemory_policy or "policy unknown"
-    return True, f"{facts.flavour.display} {facts.version} at {target.address} ({policy})"
 
 
 def build_request(ctx: Context, opts: InstallOptions, port: int | None = None) -> InstallRequest:
@@ -185,7 +86,7 @@ class _Tree:
         if opts.queue is QueueEngine.SQLITE:
             return self.use_sqlite()
         if opts.redis_url:
-            ok, why = check_redis_url(opts.redis_url)
+            ok, why = self.check_url(opts.redis_url)
             if not ok:
                 raise ConfigError(f"--redis-url {redact_url(opts.redis_url)}: {why}",
                                   hint="fix the server or the URL and rerun; or keep SQLite: "
@@ -209,10 +110,14 @@ class _Tree:
             return self.install_with_selection()
         raise self.nothing_found()
 
+    def check_url(self, url: str) -> tuple[bool, str]:
+        """The doctor's store checks on `url` (Lua and the BullMQ smoke included)."""
+        return check_redis_url(self.ctx, url, timeout=self.opts.timeout)
+
     # --- branches -------------------------------------------------------------------------------
 
     def try_configured_url(self, url: str) -> InstallResult | None:
-        ok, why = check_redis_url(url)
+        ok, why = self.check_url(url)
         source = self.ctx.settings.source(KEY_URL)
         if ok:
             return self.use_url(url, why, from_env=source.startswith("env"))
@@ -224,7 +129,7 @@ class _Tree:
 
     def resume_docker(self, url: str) -> InstallResult:
         """A docker-mode store was installed before: keep it, restarting its container when it is down."""
-        ok, why = check_redis_url(url)
+        ok, why = self.check_url(url)
         if ok:
             updates: dict[str, str | None] = {KEY_ENGINE: QueueEngine.BULLMQ.value}
             self.write(updates)
@@ -292,7 +197,7 @@ class _Tree:
                                          MENU, 0)
         if choice == 1:
             url = self.ui.prompter.ask("Redis URL (redis://[:password@]host:port[/db])").strip()
-            ok, why = check_redis_url(url)
+            ok, why = self.check_url(url)
             if not ok:
                 raise ConfigError(f"{redact_url(url)}: {why}",
                                   hint="fix the server or the URL, then: cmem-ops install --redis-url URL")

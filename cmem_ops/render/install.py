@@ -7,7 +7,7 @@ import shlex
 from ..host.detect import Host
 from ..installers.base import InstallPlan, Step, StepKind
 from ..installers.select import Choice
-from ..lifecycle.install import InstallAction, InstallResult
+from ..lifecycle.install_options import InstallAction, InstallResult
 from ..lifecycle.uninstall import UninstallResult
 
 
