@@ -96,7 +96,7 @@ def install_cmd(
     as_json: bool = JSON_OPTION,
     queue: QueueEngine = QUEUE_OPTION,
     redis_url: str | None = typer.Option(None, "--redis-url", metavar="URL",
-                                         help="Use this server (probed first: answers, >= 6.2, noeviction)."),
+                                         help="Use this server (first checked with the doctor's store checks)."),
     install_redis: bool = typer.Option(False, "--install-redis",
                                        help="Allow installing a server when none is found (non-interactive runs)."),
     provider: ProviderName | None = PROVIDER_OPTION,
@@ -121,7 +121,7 @@ def install_cmd(
 
     Decision order:
     1. --queue sqlite: keep claude-mem's SQLite queue.
-    2. --redis-url URL: probe it (answers, Redis >= 6.2, noeviction), save it.
+    2. --redis-url URL: run the doctor's store checks on it, then save it.
     3. --provider NAME: install with that provider.
     4. A configured CLAUDE_MEM_REDIS_URL that answers: use it.
     5. A local Valkey/Redis >= 6.2 binary: manage it (settings + start).
