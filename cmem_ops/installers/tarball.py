@@ -21,7 +21,8 @@ from pathlib import Path
 from ..errors import ProcessError
 from ..host.detect import Host, OSName
 from ..runner import Runner
-from ..store.binaries import Flavour, parse_server_version
+from ..store.binaries import parse_server_version
+from ..store.flavour import Flavour
 from .archive import extract_release
 from .base import Availability, InstallPlan, InstallRequest, ProviderName, Step, StepKind, Which
 from .checksums import IntegrityError, parse_sha256_file, verify_sha256

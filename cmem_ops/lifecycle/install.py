@@ -32,10 +32,9 @@ from ..installers.select import PROVIDERS, Selection, select_provider
 from ..installers.tarball import install_tarball, resolve
 from ..redis_url import parse_redis_url, redact_url
 from ..settings import KEY_ENGINE, KEY_MODE, KEY_PORT, KEY_URL, QueueEngine, RedisMode, write_settings_keys
-from ..store import process
 from ..store.binaries import ServerBinary, discover, rank
 from ..store.ports import choose_port, ipv6_loopback_available, port_is_free
-from ..store.state import managed_target
+from ..store.state import managed_target, new_password
 from . import store as store_service
 from .install_options import InstallAction, InstallOptions, InstallResult, InstallUI
 from .url_check import check_redis_url
@@ -274,7 +273,7 @@ class _Tree:
         if port is None:
             ipv6 = ipv6_loopback_available()
             port = choose_port(lambda p: port_is_free(p, ipv6=ipv6))
-        return port, password or process.new_password()
+        return port, password or new_password()
 
     # --- helpers --------------------------------------------------------------------------------
 

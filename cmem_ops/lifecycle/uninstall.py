@@ -16,7 +16,7 @@ from ..context import Context
 from ..errors import OpsError
 from ..installers.container import CONTAINER_NAME, VOLUME_NAME, docker_client, read_state, remove_container
 from ..settings import OWN_KEYS, RedisMode, write_settings_keys
-from ..store import process
+from ..store import process, state
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def _managed_files(ctx: Context, purge_data: bool) -> tuple[list[Path], list[Pat
     """(to remove, to keep) among the managed store's files."""
     paths = ctx.paths
     remove = [p for p in (paths.redis_pid, paths.redis_conf, paths.redis_lock) if p.exists()]
-    remove += paths.log_files(process.COMPONENT)
+    remove += paths.log_files(state.COMPONENT)
     if paths.valkey_bin_root.exists():
         remove.append(paths.valkey_bin_root)
     keep: list[Path] = []
@@ -90,7 +90,7 @@ def uninstall(ctx: Context, *, purge_data: bool = False, dry_run: bool = False,
     # claude-mem's server and workers use this store: stop ours first, so none is left retrying against it.
     messages += _stop_stack_processes(ctx, dry_run)
 
-    record = process.running_record(ctx.paths)
+    record = state.running_record(ctx.paths)
     if record is not None:
         stopped = f"would stop the managed store (pid {record.pid})" if dry_run else None
         if not dry_run:

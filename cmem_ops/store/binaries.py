@@ -24,7 +24,6 @@ SERVER_NAMES = ("valkey-server", "redis-server")
 SYSTEM_DIRS = ("/opt/homebrew/bin", "/usr/local/bin", "/usr/bin")
 MIN_REDIS = (6, 2, 0)
 
-__all__ = ["MIN_REDIS", "Flavour", "ServerBinary", "discover", "parse_server_version", "rank"]
 
 
 @dataclass(frozen=True)

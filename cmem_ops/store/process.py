@@ -28,11 +28,8 @@ from ..supervisor import Deadline, terminate, wait_gone, wait_ready
 from .binaries import Candidate, ServerBinary, discover, inspect_binary, rank
 from .config import StoreConfig, render_config
 from .ports import ipv6_loopback_available, port_answers
-from .state import COMPONENT, HOST, new_password, ping, running_record
+from .state import COMPONENT, HOST, ping
 from .status import describe_listener
-
-__all__ = ["COMPONENT", "HOST", "new_password", "ping", "running_record"]
-
 
 
 class StartOutcome(StrEnum):

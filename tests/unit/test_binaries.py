@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from cmem_ops.store.binaries import Flavour, ServerBinary, judge, parse_server_version, rank
+from cmem_ops.store.binaries import ServerBinary, judge, parse_server_version, rank
+from cmem_ops.store.flavour import Flavour
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "servers"
 
