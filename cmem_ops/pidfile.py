@@ -9,7 +9,6 @@ fails the check, so nothing that is not ours is ever signalled.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -67,16 +66,15 @@ def _read_linux_proc(pid: int, proc_root: Path) -> ProcInfo | None:
 
 
 def _read_ps(pid: int) -> ProcInfo | None:
-    import subprocess  # macOS/BSD only: keep it off Linux's import path
+    from .errors import OpsError
+    from .runner import SubprocessRunner  # macOS/BSD only: keep subprocess off Linux's import path
 
     try:
-        out = subprocess.run(["ps", "-o", "stat=,lstart=,command=", "-p", str(pid)],
-                             capture_output=True, text=True, timeout=5, env={"LC_ALL": "C", "PATH": os.defpath},
-                             check=False)
-    except (OSError, subprocess.TimeoutExpired):
+        out = SubprocessRunner().run(["ps", "-o", "stat=,lstart=,command=", "-p", str(pid)], timeout=5)
+    except OpsError:
         return None
     line = out.stdout.strip()
-    if out.returncode != 0 or not line:
+    if not out.ok or not line:
         return None
     parts = line.split(None, 6)  # stat, then lstart is 5 words: Mon Nov 23 12:00:00 2026
     if len(parts) < 6:

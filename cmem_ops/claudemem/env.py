@@ -99,18 +99,23 @@ def default_server_port(uid: int) -> int:
     return 37877 + uid % 100
 
 
-def build_common_env(cfg: StackConfig) -> dict[str, str]:
-    """The keys every process of the stack gets: data dir, runtime, database, queue, address (pure)."""
-    env = dict(cfg.passthrough)
-    env.update({
-        KEY_DATA_DIR: str(cfg.data_dir),
+def _stack_keys(cfg: StackConfig) -> dict[str, str]:
+    """The keys that pin how claude-mem runs: given to every process and persisted in settings.json (pure)."""
+    return {
         KEY_RUNTIME: RUNTIME_SERVER,
         KEY_ENGINE: cfg.engine,
         KEY_PREFIX: cfg.prefix,
         KEY_HOST: cfg.host,
         KEY_PORT: str(cfg.port),
         KEY_IDLE_TIMEOUT: cfg.idle_timeout_ms,
-    })
+    }
+
+
+def build_common_env(cfg: StackConfig) -> dict[str, str]:
+    """The keys every process of the stack gets: data dir, runtime, database, queue, address (pure)."""
+    env = dict(cfg.passthrough)
+    env[KEY_DATA_DIR] = str(cfg.data_dir)
+    env.update(_stack_keys(cfg))
     if cfg.database_url:
         env[KEY_DATABASE_URL] = cfg.database_url
     if cfg.redis_url:
@@ -150,14 +155,7 @@ def settings_updates(cfg: StackConfig) -> dict[str, str | None]:
     The database URL is left to whoever owns it (the managed Postgres service or the user): writing
     a managed cluster's URL here would make it look external.
     """
-    return {
-        KEY_RUNTIME: RUNTIME_SERVER,
-        KEY_ENGINE: cfg.engine,
-        KEY_PREFIX: cfg.prefix,
-        KEY_HOST: cfg.host,
-        KEY_PORT: str(cfg.port),
-        KEY_IDLE_TIMEOUT: cfg.idle_timeout_ms,
-    }
+    return dict(_stack_keys(cfg))
 
 
 def provider_of(env: Mapping[str, str]) -> tuple[str | None, bool]:

@@ -9,12 +9,12 @@ from ..context import build_context
 from ..exit_codes import ExitCode, describe_exit_codes
 from ..lifecycle import store as store_service
 from ..lifecycle.store import StoreStatus
-from ..logs import files_since, follow, tail_lines
 from ..render.console import render_lines
 from ..render.store import format_binaries, format_start, format_stop, format_store_status
 from ..store.binaries import ServerBinary, discover, rank
 from ..store.process import StartResult, StopResult
 from . import output
+from .logs import logs
 
 store_app = typer.Typer(help="The queue store: a private Valkey managed by cmem-ops, or your own URL.",
                         no_args_is_help=True, epilog=describe_exit_codes())
@@ -100,25 +100,11 @@ def binaries(as_json: bool = JSON_OPTION) -> None:
     output.run("store.binaries", as_json, action, render, code)
 
 
-@store_app.command()
-def logs(
+@store_app.command("logs")
+def store_logs(
     lines: int = typer.Option(50, "-n", "--lines", min=0, help="How many lines to show."),
     follow_: bool = typer.Option(False, "-f", "--follow", help="Keep printing new lines."),
     since: str | None = typer.Option(None, "--since", help="Only logs from this date on (YYYY-MM-DD)."),
 ) -> None:
-    """Show the managed store's dated logs (logs/redis-YYYY-MM-DD.log), across day boundaries."""
-    with output.guard():
-        paths = build_context().paths
-        since_day = output.parse_date(since)
-    files = files_since(paths.log_files("redis"), since_day)
-    if not files:
-        typer.echo(f"no store logs under {paths.logs_dir} yet; start the store: cmem-ops store start", err=True)
-        raise typer.Exit(int(ExitCode.NOT_RUNNING))
-    for line in tail_lines(files, lines):
-        typer.echo(line)
-    if follow_:
-        try:
-            for line in follow(lambda: files_since(paths.log_files("redis"), since_day)):
-                typer.echo(line)
-        except KeyboardInterrupt:
-            pass
+    """The queue store's logs: the same as `cmem-ops logs store`."""
+    logs("store", lines, follow_, since)

@@ -63,6 +63,9 @@ class LlmRequest:
     uuids: tuple[str, ...]
 
 
+HOLD_LIMIT_S = 120.0  # a held request is answered after this even if nobody releases it
+
+
 class FakeLlm:
     """The test double; `base_url` is what CLAUDE_MEM_OPENROUTER_BASE_URL should be set to."""
 
@@ -88,7 +91,7 @@ class FakeLlm:
                                                       tuple(find_uuids(prompt))))
                 if not double._release.is_set():
                     double.holding.set()
-                    double._release.wait()
+                    double._release.wait(HOLD_LIMIT_S)
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self.send_response(404)
                     self.end_headers()

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..claudemem.env import StackConfig
@@ -19,6 +20,7 @@ from ..redaction import redact_text
 from ..redis_url import parse_redis_url
 from ..resp import RespAuthError, RespConnection, RespError
 from ..runtime.locate import Runtime, find_runtime
+from .stack_config import ensure_config
 
 DEPENDENCY_TIMEOUT_S = 2.0
 
@@ -97,3 +99,22 @@ def check_dependencies(cfg: StackConfig) -> None:
     """Queue store, then Postgres (the start order)."""
     check_queue_store(cfg)
     check_postgres(cfg)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a server or worker start works from, once its environment passed claude-mem's rules."""
+
+    ctx: Context
+    cfg: StackConfig
+    checks: list[ProbeResult]
+    runtime: Runtime
+
+
+def prepare(ctx: Context, what: str, validate: Callable[[Context, StackConfig], list[ProbeResult]]) -> Prepared:
+    """Resolve and pin the config, validate the environment `what` would get, find the runtime; refuse early."""
+    cfg = ensure_config(ctx)
+    ctx = ctx.reload()
+    checks = validate(ctx, cfg)
+    refuse_invalid(what, checks)
+    return Prepared(ctx, cfg, checks, require_runtime(ctx))

@@ -25,8 +25,14 @@ from ..store.ports import port_answers
 from ..supervisor import Deadline, wait_ready
 from . import bundle
 from .bundle import SERVER, lifecycle_lock
-from .prestart import check_dependencies, check_queue_store, child_env, is_docker, refuse_invalid, require_runtime
-from .stack_config import ensure_config, load_config
+from .prestart import (
+    check_dependencies,
+    check_queue_store,
+    child_env,
+    is_docker,
+    prepare,
+)
+from .stack_config import load_config
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
@@ -102,11 +108,8 @@ def start(ctx: Context, *, timeout: float = START_TIMEOUT_S, foreground: bool = 
     """Start our HTTP server (a no-op when ours already answers); with `foreground`, exec it in this process."""
     t0 = time.monotonic()
     deadline = Deadline.after(timeout)
-    cfg = ensure_config(ctx)
-    ctx = ctx.reload()
-    checks = validation(ctx, cfg)
-    refuse_invalid("server", checks)
-    runtime = require_runtime(ctx)
+    ready = prepare(ctx, "server", validation)
+    ctx, cfg, checks, runtime = ready.ctx, ready.cfg, ready.checks, ready.runtime
     client = ApiClient(cfg.base_url)
     with lifecycle_lock(ctx.paths):
         existing = bundle.running_record(ctx.paths, SERVER)

@@ -21,8 +21,7 @@ from ..probes.base import ProbeResult
 from ..supervisor import Deadline, wait_ready
 from . import bundle
 from .bundle import Spawned, lifecycle_lock, worker_component, worker_components
-from .prestart import check_dependencies, child_env, is_docker, refuse_invalid, require_runtime
-from .stack_config import ensure_config
+from .prestart import check_dependencies, child_env, is_docker, prepare
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
@@ -84,11 +83,8 @@ def start(ctx: Context, *, count: int = 1, timeout: float = START_TIMEOUT_S, sca
         raise UsageError("--count and --index must be at least 1", hint="cmem-ops worker start --count 1")
     t0 = time.monotonic()
     deadline = Deadline.after(timeout)
-    cfg = ensure_config(ctx)
-    ctx = ctx.reload()
-    checks = validation(ctx, cfg)
-    refuse_invalid("worker", checks)
-    runtime = require_runtime(ctx)
+    ready = prepare(ctx, "worker", validation)
+    ctx, cfg, checks, runtime = ready.ctx, ready.cfg, ready.checks, ready.runtime
     env = build_worker_env(cfg)
     extra: dict[str, object] = {"prefix": cfg.prefix, "interpreter": runtime.interpreter}
     lines: list[WorkerLine] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..lifecycle.postgres import PgStatus
 from .console import render_lines
+from .store import format_fields
 
 __all__ = ["format_pg_status", "render_lines"]
 
@@ -14,15 +15,6 @@ def format_pg_status(status: PgStatus) -> list[str]:
     managed_where = f"127.0.0.1:{status.port}" if status.port else "(not configured)"
     where = managed_where if status.mode == "managed" else (status.url or "(not configured)")
     version = f" PostgreSQL {status.version}" if status.version else ""
-    lines = [f"Postgres: {status.mode}{version}, {state} ({where})"]
-    if status.pid is not None:
-        lines.append(f"PID: {status.pid}")
-    if status.data_dir:
-        lines.append(f"Data: {status.data_dir}")
-    if status.url:
-        lines.append(f"URL: {status.url}")
-    if status.problem:
-        lines.append(f"Problem: {status.problem}")
-    if status.hint:
-        lines.append(f"Fix: {status.hint}")
-    return lines
+    return [f"Postgres: {status.mode}{version}, {state} ({where})",
+            *format_fields(("PID", status.pid), ("Data", status.data_dir), ("URL", status.url),
+                           ("Problem", status.problem), ("Fix", status.hint))]

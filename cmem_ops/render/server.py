@@ -7,7 +7,7 @@ from ..lifecycle.server import Outcome, ServerStart, ServerStatus, ServerStop
 from ..lifecycle.worker import WorkerLine, WorkerReport
 from ..probes.base import ProbeResult, Status
 from .doctor import format_result
-from .store import format_duration
+from .store import format_duration, format_fields
 
 
 def format_checks(checks: tuple[ProbeResult, ...] | list[ProbeResult], *, problems_only: bool = True
@@ -49,11 +49,7 @@ def format_server_status(status: ServerStatus) -> list[str]:
                          "cmem-ops tracks the server by its own record")
     else:
         lines = ["Server: not running" + (f" ({status.url})" if status.url else "")]
-    if status.problem:
-        lines.append(f"Problem: {status.problem}")
-    if status.hint:
-        lines.append(f"Fix: {status.hint}")
-    return lines
+    return lines + format_fields(("Problem", status.problem), ("Fix", status.hint))
 
 
 def format_worker_line(line: WorkerLine) -> str:

@@ -26,6 +26,14 @@ def format_duration(seconds: int | None) -> str:
     return f"{secs}s"
 
 
+def format_fields(*fields: tuple[str, object]) -> list[str]:
+    """`Label: value` lines for the (label, value) pairs whose value is set, in order (pure).
+
+    The tail every status view shares: PID, Data, URL, Problem, Fix.
+    """
+    return [f"{label}: {value}" for label, value in fields if value is not None and value != ""]
+
+
 def format_persistence(status: StoreStatus) -> str:
     """'AOF everysec', 'AOF always', 'no AOF', or 'unknown' (pure)."""
     if status.appendonly is None:
@@ -49,15 +57,8 @@ def format_store_status(status: StoreStatus) -> list[str]:
         lines.append(f"PID: {status.pid}")
     if status.running and status.uptime_s is not None:
         lines.append(f"Uptime: {format_duration(status.uptime_s)}")
-    if status.data_dir:
-        lines.append(f"Data: {status.data_dir}")
-    if status.url:
-        lines.append(f"URL: {status.url}")
-    if status.problem:
-        lines.append(f"Problem: {status.problem}")
-    if status.hint:
-        lines.append(f"Fix: {status.hint}")
-    return lines
+    return lines + format_fields(("Data", status.data_dir), ("URL", status.url), ("Problem", status.problem),
+                                 ("Fix", status.hint))
 
 
 def format_start(result: StartResult) -> str:

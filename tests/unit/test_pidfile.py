@@ -7,8 +7,15 @@ from cmem_ops.pidfile import PidRecord, identify, read_pidfile, read_proc, write
 
 
 def spawn(token):
-    # a real process whose command line carries the token, like our servers' process titles do
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", token])
+    """A real process whose command line carries the token, like our servers' process titles do."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", token])
+    deadline = time.monotonic() + 5  # under load /proc may show the pre-exec command line for a moment
+    while time.monotonic() < deadline:
+        info = read_proc(proc.pid)
+        if info is not None and token in info.cmdline:
+            break
+        time.sleep(0.01)
+    return proc
 
 
 def test_identity_needs_start_time_and_token(tmp_path):
