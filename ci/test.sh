@@ -24,7 +24,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 log "installing cmem-ops and the test servers into .venv"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,bullmq,postgres,servers,docker]' 2>&1 \
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,bullmq,servers]' 2>&1 \
   | grep -v "is ignored: it is neither" || true
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

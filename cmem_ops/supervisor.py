@@ -8,31 +8,13 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OpsTimeoutError, ProcessError
 from .logs import tail_lines
 from .pidfile import PidRecord, identify
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """A point in monotonic time shared by every wait of one operation."""
-
-    at: float
-
-    @classmethod
-    def after(cls, seconds: float) -> Deadline:
-        return cls(time.monotonic() + seconds)
-
-    def remaining(self) -> float:
-        return max(0.0, self.at - time.monotonic())
-
-    def expired(self) -> bool:
-        return time.monotonic() >= self.at
+from .wait import Deadline, poll
 
 
 def wait_ready(
@@ -42,29 +24,30 @@ def wait_ready(
     deadline: Deadline,
     log_files: list[Path],
     timeout_hint: str,
-    poll_s: float = 0.02,
 ) -> None:
     """Poll `ready` until true; raise at once with the log tail if the child exits, or on the deadline."""
-    while True:
+
+    def check() -> bool:
         code = exited()
         if code is not None:
             tail = "\n".join(tail_lines(log_files, 15))
             raise ProcessError(f"{what} exited with code {code} while starting:\n{tail}",
                                hint=f"read the whole log: {log_files[-1] if log_files else '(no log)'}")
-        if ready():
-            return
-        if deadline.expired():
-            tail = "\n".join(tail_lines(log_files, 15))
-            raise OpsTimeoutError(f"{what} did not become ready before the deadline:\n{tail}", hint=timeout_hint)
-        time.sleep(min(poll_s, max(deadline.remaining(), 0.001)))
+        return ready()
+
+    try:
+        poll(check, deadline, what=f"{what} to become ready", hint=timeout_hint)
+    except OpsTimeoutError as exc:
+        tail = "\n".join(tail_lines(log_files, 15))
+        raise OpsTimeoutError(f"{exc.message}:\n{tail}", hint=timeout_hint) from None
 
 
-def wait_gone(record: PidRecord, deadline: Deadline, poll_s: float = 0.02) -> bool:
+def wait_gone(record: PidRecord, deadline: Deadline) -> bool:
     """Wait until the process of `record` is gone (or a zombie); True when it went before the deadline."""
-    while identify(record) is not None:
-        if deadline.expired():
-            return False
-        time.sleep(poll_s)
+    try:
+        poll(lambda: identify(record) is None, deadline, what=f"pid {record.pid} to exit")
+    except OpsTimeoutError:
+        return False
     return True
 
 

@@ -24,7 +24,7 @@ from ..probes.lua import probe_lua
 from ..probes.postgres import probe_postgres
 from ..probes.redis_conn import StoreHints, close_quietly, connect
 from ..settings import QueueEngine, RedisMode
-from ..supervisor import Deadline
+from ..wait import Deadline
 from .report import DoctorReport
 
 GROUP_ORDER = (Group.STORE, Group.POSTGRES, Group.SERVER, Group.FILES)

@@ -25,7 +25,7 @@ from ..pgcluster.osuser import ClusterUser, check_reachable, plan_pgdata, resolv
 from ..redaction import redact_text
 from ..settings import write_settings_keys
 from ..store.ports import choose_port, port_answers, port_is_free
-from ..supervisor import Deadline
+from ..wait import Deadline
 
 KEY_DATABASE_URL = "CLAUDE_MEM_SERVER_DATABASE_URL"
 KEY_PG_MODE = "CMEM_OPS_POSTGRES_MODE"

@@ -22,7 +22,8 @@ from ..paths import Paths
 from ..pidfile import identify, read_proc
 from ..probes.base import ProbeResult
 from ..store.ports import port_answers
-from ..supervisor import Deadline, wait_ready
+from ..supervisor import wait_ready
+from ..wait import Deadline
 from . import bundle
 from .bundle import SERVER, lifecycle_lock
 from .prestart import (
@@ -145,8 +146,7 @@ def start(ctx: Context, *, timeout: float = START_TIMEOUT_S, foreground: bool = 
             wait_ready(f"the claude-mem server (pid {spawned.record.pid})",
                        lambda: http_ready(client, deadline), spawned.child.poll, deadline,
                        bundle.log_files(ctx.paths, SERVER),
-                       timeout_hint="read the logs: cmem-ops logs claude-mem -n 50; cmem-ops logs server",
-                       poll_s=0.05)
+                       timeout_hint="read the logs: cmem-ops logs claude-mem -n 50; cmem-ops logs server")
         except BaseException:
             bundle.abandon(ctx.paths, spawned.record)
             raise

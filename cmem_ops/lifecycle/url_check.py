@@ -8,7 +8,7 @@ from ..errors import ConfigError
 from ..probes.base import Status
 from ..redis_url import parse_redis_url
 from ..settings import KEY_ENGINE, KEY_MODE, KEY_URL, QueueEngine, RedisMode, Settings
-from ..supervisor import Deadline
+from ..wait import Deadline
 
 
 def check_redis_url(ctx: Context, url: str, timeout: float = 15.0, smoke: bool = True) -> tuple[bool, str]:

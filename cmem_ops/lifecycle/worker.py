@@ -18,7 +18,8 @@ from ..context import Context
 from ..errors import ConflictError, UsageError
 from ..pidfile import identify
 from ..probes.base import ProbeResult
-from ..supervisor import Deadline, wait_ready
+from ..supervisor import wait_ready
+from ..wait import Deadline
 from . import bundle
 from .bundle import Spawned, lifecycle_lock, worker_component, worker_components
 from .prestart import check_dependencies, child_env, is_docker, prepare
@@ -119,8 +120,7 @@ def start(ctx: Context, *, count: int = 1, timeout: float = START_TIMEOUT_S, sca
                            lambda item=item: log_says_running(item.log_file, item.log_offset,  # type: ignore[misc]
                                                               item.record.pid),
                            item.child.poll, deadline, bundle.log_files(ctx.paths, WORKER_LOG),
-                           timeout_hint="read the logs: cmem-ops logs worker; cmem-ops logs claude-mem -n 50",
-                           poll_s=0.02)
+                           timeout_hint="read the logs: cmem-ops logs worker; cmem-ops logs claude-mem -n 50")
                 lines.append(WorkerLine(item.record.component, "started", pid, True, cfg.prefix, runtime.version,
                                         0, (time.monotonic() - t0) * 1000))
         except BaseException:

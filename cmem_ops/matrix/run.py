@@ -33,7 +33,7 @@ from ..store.flavour import Flavour
 from ..store.ports import choose_port, port_is_free
 from ..store.state import new_password
 from ..store.status import detect_flavour
-from ..supervisor import Deadline
+from ..wait import Deadline
 from .interop import run_interop
 from .provision import Mode, Provision, SourceKind, image_hint, provision
 from .result import InteropLeg, MatrixReport, TargetResult, Timings, Verdict, judge

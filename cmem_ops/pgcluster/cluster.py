@@ -22,7 +22,8 @@ from ..logs import tail_lines
 from ..paths import Paths, ensure_private_dir, write_private_file
 from ..pidfile import PidRecord, ProcInfo, identify, read_pidfile, read_proc, write_pidfile
 from ..runner import Runner
-from ..supervisor import Deadline, wait_gone
+from ..supervisor import wait_gone
+from ..wait import Deadline
 from .binaries import PgBinaries
 from .commands import build_createdb, build_initdb, build_start, build_stop
 from .config import (

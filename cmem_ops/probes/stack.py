@@ -24,7 +24,7 @@ from ..paths import Paths
 from ..pidfile import identify, read_pidfile
 from ..redis_url import RedisTarget
 from ..resp import RespConnection, RespError
-from ..supervisor import Deadline
+from ..wait import Deadline
 from .base import Group, ProbeResult, Status, Stopwatch
 
 QUEUES = ("server_beta_generate_event", "server_beta_generate_summary")

@@ -28,7 +28,7 @@ from ..errors import MissingError, OpsError, ProcessError
 from ..host.detect import detect_host, live_libc, normalize_arch
 from ..logs import tail_lines
 from ..paths import ensure_private_dir, write_private_file
-from ..supervisor import Deadline
+from ..wait import Deadline
 from .locate import CURRENT_NAME, MANIFEST_NAME, Runtime, find_runtime, runtime_base, version_dir
 from .pins import load_pins
 from .plan import InstallPlan, node_install_hint, parse_node_version, plan_install, platform_key

@@ -24,7 +24,8 @@ from ..pidfile import PidRecord, identify, read_pidfile, read_proc, write_pidfil
 from ..redis_url import RedisTarget
 from ..resp import RespConnection, RespError
 from ..runner import Runner
-from ..supervisor import Deadline, terminate, wait_gone, wait_ready
+from ..supervisor import terminate, wait_gone, wait_ready
+from ..wait import Deadline
 from .binaries import Candidate, ServerBinary, discover, inspect_binary, rank
 from .config import StoreConfig, render_config
 from .ports import ipv6_loopback_available, port_answers

@@ -10,7 +10,7 @@ from typing import Protocol
 from ...errors import OpsTimeoutError, ProcessError
 from ...redis_url import RedisTarget
 from ...resp import RespConnection, RespError
-from ...supervisor import Deadline
+from ...wait import Deadline
 
 
 class ServerStartError(ProcessError):
