@@ -26,6 +26,12 @@ class ProcInfo:
     start_id: str
     cmdline: str
     zombie: bool
+    state: str = "?"  # one letter of /proc/<pid>/stat: R S D T t Z X ...
+
+    @property
+    def stopped(self) -> bool:
+        """True when the process is stopped by a signal (SIGSTOP/SIGTSTP: state T) or traced (t)."""
+        return self.state in ("T", "t")
 
 
 @dataclass(frozen=True)
@@ -58,11 +64,13 @@ def _read_linux_proc(pid: int, proc_root: Path) -> ProcInfo | None:
         cmdline = (base / "cmdline").read_bytes()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
+    except OSError:  # ESRCH while the process exits
+        return None
     # comm (field 2) may hold spaces and parens: split after the last ')'.
     fields = stat[stat.rfind(")") + 2:].split()
     state, start_ticks = fields[0], fields[19]
     text = cmdline.replace(b"\0", b" ").decode("utf-8", "replace").strip()
-    return ProcInfo(pid=pid, start_id=f"ticks:{start_ticks}", cmdline=text, zombie=state in ("Z", "X"))
+    return ProcInfo(pid=pid, start_id=f"ticks:{start_ticks}", cmdline=text, zombie=state in ("Z", "X"), state=state)
 
 
 def _read_ps(pid: int) -> ProcInfo | None:
@@ -80,7 +88,7 @@ def _read_ps(pid: int) -> ProcInfo | None:
     if len(parts) < 6:
         return None
     return ProcInfo(pid=pid, start_id="lstart:" + " ".join(parts[1:6]),
-                    cmdline=parts[6] if len(parts) > 6 else "", zombie=parts[0].startswith("Z"))
+                    cmdline=parts[6] if len(parts) > 6 else "", zombie=parts[0].startswith("Z"), state=parts[0][:1])
 
 
 def identify(record: PidRecord, proc_root: Path = PROC_ROOT) -> ProcInfo | None:
@@ -117,5 +125,5 @@ def read_pidfile(path: Path) -> PidRecord | None:
             component=str(data.get("component", "")), port=data.get("port"), binary=data.get("binary"),
             started_at=data.get("started_at"), extra=data.get("extra"),
         )
-    except (FileNotFoundError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):  # absent, a directory, garbage
         return None

@@ -52,7 +52,8 @@ def stop(
     def render(result: StopResult, console: Console) -> None:
         render_lines(console, [format_stop(result)])
 
-    output.run("store.stop", as_json, lambda: store_service.stop(build_context(), timeout=timeout), render)
+    output.run("store.stop", as_json,  # a broken settings.json must not block stopping what is proven ours
+               lambda: store_service.stop(build_context(tolerate_bad_settings=True), timeout=timeout), render)
 
 
 @store_app.command()
@@ -60,11 +61,9 @@ def restart(
     as_json: bool = JSON_OPTION,
     timeout: float = typer.Option(15.0, "--timeout", min=1, help="Seconds for each of stop and start."),
 ) -> None:
-    """Stop then start the managed store on the same port."""
+    """Validate what a start needs, then stop and start the managed store on the same port."""
     def action() -> StartResult:
-        ctx = build_context()
-        store_service.stop(ctx, timeout=timeout)
-        return store_service.start(ctx.reload(), timeout=timeout)
+        return store_service.restart(build_context(), timeout=timeout)
 
     def render(result: StartResult, console: Console) -> None:
         render_lines(console, [format_start(result)])

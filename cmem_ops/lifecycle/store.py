@@ -7,24 +7,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..context import Context
-from ..errors import ConfigError, ConflictError, OpsError
-from ..paths import ensure_private_dir
-from ..redis_url import RedisTarget, parse_redis_url
+from ..errors import ConfigError, OpsError
+from ..redis_url import RedisTarget
 from ..resp import RespAuthError, RespError
-from ..settings import (
-    KEY_ENGINE,
-    KEY_MODE,
-    KEY_PORT,
-    KEY_URL,
-    QueueEngine,
-    RedisMode,
-    write_settings_keys,
-)
+from ..settings import KEY_MODE, KEY_URL, RedisMode, Settings
 from ..store import state
+from ..store.identity import ServerProcess, StoreView, observe
 
 if TYPE_CHECKING:
     from ..store import process
-from ..store.ports import choose_port, ipv6_loopback_available, port_is_free
 from ..store.status import read_facts
 
 
@@ -63,40 +54,20 @@ class ManagedIdentity:
 
 
 def managed_identity(ctx: Context, *, new_port: bool = False) -> ManagedIdentity:
-    """Read the persisted port/password, choosing and persisting them the first time."""
-    settings = ctx.settings
-    port = None if new_port else settings.persisted_port
-    password = None
-    url = settings.file_values.get(KEY_URL)
-    if isinstance(url, str) and url:
-        try:
-            target = parse_redis_url(url)
-            password = target.password
-            if port is None and not new_port and target.host in ("127.0.0.1", "localhost"):
-                port = target.port
-        except ConfigError:
-            password = None
-    if port is None:
-        ipv6 = ipv6_loopback_available()
-        port = choose_port(lambda p: port_is_free(p, ipv6=ipv6))
-    password = password or state.new_password()
-    identity = ManagedIdentity(port, password)
-    updates: dict[str, str | None] = {
-        KEY_MODE: RedisMode.MANAGED.value,
-        KEY_PORT: str(port),
-        KEY_URL: identity.target.url(),
-    }
-    if not settings.get(KEY_ENGINE):
-        updates[KEY_ENGINE] = QueueEngine.BULLMQ.value
-    write_settings_keys(ctx.paths, updates)
-    return identity
+    """The port/password settings.json names, adopting a running server's or choosing them the first time.
+
+    Decided under the store lock, like every start and stop, after re-reading settings.json.
+    """
+    from . import store_control
+
+    return store_control.identity(ctx, new_port=new_port)
 
 
-def _require_managed(ctx: Context, action: str) -> None:
-    mode = ctx.settings.redis_mode
+def _require_managed(settings: Settings, action: str) -> None:
+    mode = settings.redis_mode
     if mode is not RedisMode.MANAGED:
-        url = ctx.settings.redis_url
-        why = f"CLAUDE_MEM_REDIS_URL from {ctx.settings.source(KEY_URL)}" if url else f"{KEY_MODE}={mode.value}"
+        url = settings.redis_url
+        why = f"CLAUDE_MEM_REDIS_URL from {settings.source(KEY_URL)}" if url else f"{KEY_MODE}={mode.value}"
         raise ConfigError(
             f"the queue store is in {mode.value} mode ({why}); cmem-ops only {action}s a managed store",
             hint=f"to switch to the managed store: set {KEY_MODE}=managed (and unset CLAUDE_MEM_REDIS_URL "
@@ -106,37 +77,24 @@ def _require_managed(ctx: Context, action: str) -> None:
 
 def start(ctx: Context, *, binary: str | None = None, new_port: bool = False, timeout: float = 15.0
           ) -> process.StartResult:
-    """Start the managed store; a second start while ours runs is a no-op."""
-    from ..store import process  # supervision code: kept off the `status` import path
+    """Start the managed store; a second start while ours runs is a no-op that re-syncs settings.json."""
+    from . import store_control  # supervision code: kept off the `status` import path
 
-    _require_managed(ctx, "start")
-    ensure_private_dir(ctx.paths.data_dir)
-    running = state.running_record(ctx.paths)
-    if running is not None and new_port:
-        raise ConflictError(f"the managed store is running (pid {running.pid}, port {running.port})",
-                            hint="cmem-ops store stop   (then start again with --new-port)")
-    identity = managed_identity(ctx, new_port=new_port)
-    if running is not None and running.port == identity.port and state.ping(identity.target):
-        return process.StartResult(process.StartOutcome.ALREADY_RUNNING, running.pid, identity.port,
-                                   running.binary or "", 0.0)
-    chosen = process.select_binary(ctx.paths, ctx.runner, binary)
-    return process.start_store(ctx.paths, ctx.runner, identity.port, identity.password, chosen, timeout)
+    return store_control.start(ctx, binary=binary, new_port=new_port, timeout=timeout)
 
 
 def stop(ctx: Context, *, timeout: float = 15.0) -> process.StopResult:
     """Stop the managed store; external and docker stores are never stopped."""
-    from ..store import process
+    from . import store_control
 
-    mode = ctx.settings.redis_mode
-    if mode is RedisMode.DOCKER:
-        return process.StopResult(process.StopOutcome.NOT_RUNNING, None, "",
-                                  "the queue store runs in Docker: `cmem-ops store stop` never stops it "
-                                  f"(docker stop {DOCKER_CONTAINER}, or cmem-ops uninstall to remove the container)")
-    if mode is not RedisMode.MANAGED:
-        return process.StopResult(process.StopOutcome.NOT_RUNNING, None, "",
-                                  f"the queue store is {mode.value}: cmem-ops never stops it")
-    target = ctx.settings.redis_target()
-    return process.stop_store(ctx.paths, target.password if target else None, timeout)
+    return store_control.stop(ctx, timeout=timeout)
+
+
+def restart(ctx: Context, *, timeout: float = 15.0) -> process.StartResult:
+    """Validate everything a start needs, then stop and start under one lock; a failed start says it is down."""
+    from . import store_control
+
+    return store_control.restart(ctx, timeout=timeout)
 
 
 DOCKER_CONTAINER = "cmem-ops-valkey"  # installers/container.py names the docker-mode store this
@@ -151,20 +109,53 @@ def docker_logs(ctx: Context, lines: int) -> list[str]:
     return container_logs(DOCKER_CONTAINER, tail=lines).splitlines()
 
 
+def stopped_problem(server: ServerProcess) -> tuple[str, str]:
+    """(problem, hint) for our server stopped by a signal: it holds its port and answers nobody (pure)."""
+    return (f"the managed store (pid {server.pid}) is stopped (process state {server.state}, e.g. SIGSTOP): "
+            "it accepts connections but answers nothing",
+            f"kill -CONT {server.pid}   (or: cmem-ops store restart)")
+
+
+def identity_problem(view: StoreView, configured_port: int | None) -> tuple[str, str] | None:
+    """What is wrong with the servers on our data dir, judged from the world (pure given the view)."""
+    server = view.server
+    if server is None:
+        return None
+    if len(view.servers) > 1:
+        return (f"{len(view.servers)} servers run on one data dir: " + "; ".join(s.describe() for s in view.servers),
+                "cmem-ops store stop   (stops every one of them), then: cmem-ops store start")
+    if server.stopped:
+        return stopped_problem(server)
+    if configured_port is not None and server.ports and configured_port not in server.ports:
+        return (f"settings.json names port {configured_port} but the managed store (pid {server.pid}) listens on "
+                f"{','.join(map(str, server.ports))}",
+                "cmem-ops store start   (writes the running server's address into settings.json)")
+    return None
+
+
 def status(ctx: Context, *, timeout: float = 2.0) -> StoreStatus:
     """Report the queue store's state; never raises for the store itself being down."""
     mode = ctx.settings.redis_mode
     target = ctx.settings.redis_target()
-    record = state.running_record(ctx.paths) if mode is RedisMode.MANAGED else None
+    view = observe(ctx.paths.redis_data, ctx.paths.redis_pid) if mode is RedisMode.MANAGED else None
+    server = view.server if view else None
+    record = (view.record if view and view.record and server and view.record.pid == server.pid
+              else server.record(state.COMPONENT) if server else None)
     base = dict(mode=mode.value, url=target.url(redact=True) if target else None,
                 host=target.host if target else None, port=target.port if target else None,
                 data_dir=str(ctx.paths.redis_data) if mode is RedisMode.MANAGED else None)
+    if mode is RedisMode.MANAGED and view is not None and server is None:
+        stale = " (its PID file is stale)" if view.pidfile_present else ""
+        return StoreStatus(running=False, problem=f"the managed store is not running{stale}",
+                           hint="cmem-ops store start", **base)  # type: ignore[arg-type]
+    if server is not None and view is not None:
+        problem = identity_problem(view, target.port if target else None)
+        if problem is not None:
+            return StoreStatus(running=True, pid=server.pid, binary=server.exe or None, problem=problem[0],
+                               hint=problem[1], **base)  # type: ignore[arg-type]
     if target is None:
         return StoreStatus(running=False, problem="no queue store configured yet",
                            hint="cmem-ops up   (starts the managed store)", **base)  # type: ignore[arg-type]
-    if mode is RedisMode.MANAGED and record is None:
-        return StoreStatus(running=False, problem="the managed store is not running",
-                           hint="cmem-ops store start", **base)  # type: ignore[arg-type]
     try:
         facts = read_facts(target, timeout=timeout)
     except RespAuthError as exc:

@@ -16,7 +16,7 @@ from ..context import Context
 from ..errors import OpsError
 from ..installers.container import CONTAINER_NAME, VOLUME_NAME, docker_client, read_state, remove_container
 from ..settings import OWN_KEYS, RedisMode, write_settings_keys
-from ..store import process, state
+from ..store import state
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,9 @@ def uninstall(ctx: Context, *, purge_data: bool = False, dry_run: bool = False,
     if record is not None:
         stopped = f"would stop the managed store (pid {record.pid})" if dry_run else None
         if not dry_run:
-            target = settings.redis_target()
-            password = target.password if target and mode is RedisMode.MANAGED else None
-            stopped = process.stop_store(ctx.paths, password, timeout).message
+            from .store_control import stop_managed
+
+            stopped = stop_managed(ctx.paths, settings, timeout).message
     elif mode is RedisMode.EXTERNAL:
         target = settings.redis_target()
         messages.append(f"the external store {target.address if target else ''} is not ours: left alone")

@@ -47,3 +47,16 @@ def render_config(cfg: StoreConfig) -> str:
         f'proc-title-template "{{title}} {{listen-addr}} {TITLE_MARK}:{cfg.token}"',
     ]
     return "\n".join(lines) + "\n"
+
+
+def parse_config_value(text: str, key: str) -> str | None:
+    """The value of `key` in redis.conf text we rendered (double-quoted or bare), or None (pure)."""
+    for line in text.splitlines():
+        name, _, rest = line.strip().partition(" ")
+        if name.lower() != key:
+            continue
+        rest = rest.strip()
+        if len(rest) >= 2 and rest[0] == rest[-1] == '"':
+            return rest[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        return rest
+    return None

@@ -1,15 +1,16 @@
-"""Start, stop and inspect the managed queue store under supervision.
+"""The mechanics of the managed store's process: the one lock, the files, spawning, proving and stopping.
 
-start: lock -> reuse ours if alive -> refuse a port held by others -> write config -> spawn in
-its own session -> PID file with start id + token -> wait for PING against one deadline (fail at
-once with the log tail if it exits). stop: SHUTDOWN (AOF flushed) -> SIGTERM -> SIGKILL, only
-when the PID file's identity matches; data is kept.
+Every decision about the store (start, stop, restart, up) is taken in lifecycle/store.py while
+holding `store_lock`, the one lock file under the data dir, after reading the world (identity.py)
+and settings.json afresh. This module does what those decisions say:
+
+    write_files   dirs + redis.conf (an OSError becomes a FileError naming the path and errno)
+    spawn_store   spawn in its own session, in the data dir -> PID file (cache) -> wait for PING
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,20 +18,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from ..errors import ConflictError, MissingError
+from ..errors import MissingError, file_error
 from ..filelock import exclusive_lock
 from ..paths import Paths, ensure_private_dir, write_private_file
-from ..pidfile import PidRecord, identify, read_pidfile, read_proc, write_pidfile
-from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError
+from ..pidfile import PidRecord, read_proc, write_pidfile
 from ..runner import Runner
-from ..supervisor import terminate, wait_gone, wait_ready
+from ..supervisor import wait_ready
 from ..wait import Deadline
 from .binaries import Candidate, ServerBinary, discover, inspect_binary, rank
 from .config import StoreConfig, render_config
-from .ports import ipv6_loopback_available, port_answers
-from .state import COMPONENT, HOST, ping
-from .status import describe_listener
+from .state import COMPONENT, managed_target, ping
 
 
 class StartOutcome(StrEnum):
@@ -100,91 +97,61 @@ def missing_binary_hint(system: str | None = None, machine: str | None = None) -
 
 @contextmanager
 def store_lock(paths: Paths) -> Iterator[None]:
-    """Serialise start/stop of the managed store across processes."""
-    ensure_private_dir(paths.redis_dir)
-    with exclusive_lock(paths.redis_lock):
+    """The one lock of the managed store (<data dir>/redis/.lock): every start/stop/restart decides under it."""
+    try:
+        ensure_private_dir(paths.redis_dir)
+        lock = exclusive_lock(paths.redis_lock)
+        lock.__enter__()
+    except OSError as exc:
+        raise file_error(exc, "lock the managed store at", paths.redis_lock) from None
+    try:
         yield
+    finally:
+        lock.__exit__(None, None, None)
 
 
-def start_store(
-    paths: Paths, runner: Runner, port: int, password: str, binary: ServerBinary, timeout: float = 15.0,
-) -> StartResult:
-    """Start the managed store on `port` (or find ours already running); raise with the next step on failure."""
-    t0 = time.monotonic()
-    deadline = Deadline.after(timeout)
-    target = RedisTarget(HOST, port, password=password)
-    with store_lock(paths):
-        existing = read_pidfile(paths.redis_pid)
-        if existing is not None:
-            if identify(existing) is not None:
-                if existing.port == port and ping(target, timeout=min(2.0, timeout)):
-                    return StartResult(StartOutcome.ALREADY_RUNNING, existing.pid, port, existing.binary or "",
-                                       (time.monotonic() - t0) * 1000)
-                raise ConflictError(
-                    f"the managed store (pid {existing.pid}) is running on port {existing.port} "
-                    f"but does not answer as configured (port {port})",
-                    hint="cmem-ops store restart",
-                )
-            paths.redis_pid.unlink(missing_ok=True)  # stale: its process is gone or is not ours
-        if port_answers(HOST, port):
-            raise ConflictError(
-                f"port {port} already answers on {HOST}: {describe_listener(HOST, port)}; "
-                "it is not the managed store (no live PID file of ours)",
-                hint=f"stop whatever listens there (ss -ltnp 'sport = :{port}'), or pick a new port: "
-                     f"cmem-ops store start --new-port",
-            )
-        for directory in (paths.redis_dir, paths.redis_data, paths.logs_dir):
-            ensure_private_dir(directory)
-        token = secrets.token_hex(8)
-        log_file = paths.log_file(COMPONENT)
-        cfg = StoreConfig(port=port, password=password, data_dir=paths.redis_data, log_file=log_file,
-                          token=token, ipv6=ipv6_loopback_available())
-        write_private_file(paths.redis_conf, render_config(cfg))
-        with open(log_file, "ab") as log:
-            os.chmod(log_file, 0o600)
-            child = runner.spawn_detached([str(binary.path), str(paths.redis_conf)], log=log, cwd=paths.redis_data)
-        info = read_proc(child.pid)
-        record = PidRecord(pid=child.pid, start_id=info.start_id if info else "", token=token, component=COMPONENT,
-                           port=port, binary=str(binary.path), started_at=time.time(),
-                           extra={"flavour": binary.flavour.value if binary.flavour else None,
-                                  "version": binary.version_text})
-        write_pidfile(paths.redis_pid, record)
+def write_files(paths: Paths, cfg: StoreConfig) -> None:
+    """Create the store's dirs and write redis.conf; the OS refusing is a FileError naming the path."""
+    for directory in (paths.redis_dir, paths.redis_data, paths.logs_dir):
         try:
-            wait_ready(f"{binary.label} ({binary.path})", lambda: ping(target, timeout=0.5), child.poll, deadline,
-                       [log_file], timeout_hint=f"read the log: cmem-ops store logs -n 50 ({log_file})")
-        except BaseException:
-            if child.poll() is None:
-                child.kill()
-                child.wait(timeout=5)
-            paths.redis_pid.unlink(missing_ok=True)
-            raise
-        return StartResult(StartOutcome.STARTED, child.pid, port, str(binary.path), (time.monotonic() - t0) * 1000)
+            ensure_private_dir(directory)
+        except OSError as exc:
+            raise file_error(exc, "create the directory", directory) from None
+    try:
+        write_private_file(paths.redis_conf, render_config(cfg))
+    except OSError as exc:
+        raise file_error(exc, "write", paths.redis_conf) from None
 
 
-def stop_store(paths: Paths, password: str | None, timeout: float = 15.0) -> StopResult:
-    """Stop the managed store if (and only if) the PID file proves it is ours; keep its data."""
-    with store_lock(paths):
-        record = read_pidfile(paths.redis_pid)
-        if record is None:
-            if paths.redis_pid.exists():
-                paths.redis_pid.unlink()
-                return StopResult(StopOutcome.STALE_PIDFILE, None, "",
-                                  f"removed an unreadable PID file {paths.redis_pid}; nothing was signalled")
-            return StopResult(StopOutcome.NOT_RUNNING, None, "", "the managed store is not running (no PID file)")
-        if identify(record) is None:
-            paths.redis_pid.unlink(missing_ok=True)
-            return StopResult(StopOutcome.STALE_PIDFILE, record.pid, "",
-                              f"the PID file named pid {record.pid}, which is no longer the managed store; "
-                              "removed the stale PID file and signalled nothing")
-        how = "shutdown"
-        deadline = Deadline.after(timeout)
-        if record.port:
-            try:
-                with RespConnection(RedisTarget(HOST, record.port, password=password), timeout=2.0) as conn:
-                    conn.command("SHUTDOWN")
-            except (OSError, RespError):
-                pass  # SHUTDOWN closes the connection without a reply; failures fall through to SIGTERM
-        if not wait_gone(record, Deadline.after(min(deadline.remaining(), 10.0))):
-            how = terminate(record, grace_s=max(deadline.remaining(), 1.0))
+def spawn_store(paths: Paths, runner: Runner, cfg: StoreConfig, binary: ServerBinary, deadline: Deadline
+                ) -> StartResult:
+    """Spawn the server from the written redis.conf in the data dir, cache its identity, wait for PING."""
+    t0 = time.monotonic()
+    log_file = cfg.log_file
+    target = managed_target(cfg.port, cfg.password)
+    try:
+        log = open(log_file, "ab")  # noqa: SIM115 - handed to the child, closed below
+        os.chmod(log_file, 0o600)
+    except OSError as exc:
+        raise file_error(exc, "open the log", log_file) from None
+    with log:
+        child = runner.spawn_detached([str(binary.path), str(paths.redis_conf)], log=log, cwd=paths.redis_data)
+    info = read_proc(child.pid)
+    record = PidRecord(pid=child.pid, start_id=info.start_id if info else "", token=cfg.token, component=COMPONENT,
+                       port=cfg.port, binary=str(binary.path), started_at=time.time(),
+                       extra={"flavour": binary.flavour.value if binary.flavour else None,
+                              "version": binary.version_text})
+    try:
+        try:
+            write_pidfile(paths.redis_pid, record)
+        except OSError as exc:
+            raise file_error(exc, "write the PID file", paths.redis_pid) from None
+        wait_ready(f"{binary.label} ({binary.path})", lambda: ping(target, timeout=0.5), child.poll, deadline,
+                   [log_file], timeout_hint=f"read the log: cmem-ops store logs -n 50 ({log_file})")
+    except BaseException:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=5)
         paths.redis_pid.unlink(missing_ok=True)
-        return StopResult(StopOutcome.STOPPED, record.pid, how, f"stopped the managed store (pid {record.pid}, {how})")
+        raise
+    return StartResult(StartOutcome.STARTED, child.pid, cfg.port, str(binary.path), (time.monotonic() - t0) * 1000)

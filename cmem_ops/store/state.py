@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 from ..paths import Paths
-from ..pidfile import PidRecord, identify, read_pidfile
+from ..pidfile import PidRecord
 from ..redis_url import RedisTarget
 from ..resp import RespConnection, RespError
+from .config import parse_config_value
+from .identity import observe
 
 HOST = "127.0.0.1"
 COMPONENT = "redis"
@@ -25,11 +27,17 @@ def managed_target(port: int, password: str) -> RedisTarget:
 
 
 def running_record(paths: Paths) -> PidRecord | None:
-    """Our PID record when its process is alive and proven ours, else None."""
-    record = read_pidfile(paths.redis_pid)
-    if record is None or identify(record) is None:
+    """A record of the live server on our data dir (the PID file's when it agrees), else None.
+
+    Read from the world (identity.observe): a garbage or missing PID file does not hide a running store.
+    """
+    view = observe(paths.redis_data, paths.redis_pid)
+    server = view.server
+    if server is None:
         return None
-    return record
+    if view.record is not None and view.record.pid == server.pid:
+        return view.record
+    return server.record(COMPONENT)
 
 
 def ping(target: RedisTarget, timeout: float = 0.5) -> bool:
@@ -47,3 +55,31 @@ def new_password() -> str:
     import secrets  # pulls in hashlib: only the first start needs it
 
     return secrets.token_hex(24)
+
+
+def conf_password(paths: Paths) -> str | None:
+    """The requirepass of the redis.conf we last rendered: the running server was started from it."""
+    try:
+        return parse_config_value(paths.redis_conf.read_text(encoding="utf-8"), "requirepass")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def answering(port: int, passwords: list[str], timeout: float = 1.0) -> tuple[str, str] | None:
+    """(password, CONFIG GET dir) for the first candidate password the server on `port` accepts."""
+    for password in dict.fromkeys(p for p in passwords if p):
+        try:
+            with RespConnection(managed_target(port, password), timeout=timeout) as conn:
+                reply = conn.command("CONFIG", "GET", "dir")
+        except RespError as exc:
+            if "NOPERM" in str(exc) or "unknown command" in str(exc).lower():
+                return password, ""  # authenticated; CONFIG is refused or renamed
+            continue
+        except OSError:
+            return None
+        pair = reply if isinstance(reply, list) else []
+        value = pair[1] if len(pair) > 1 and isinstance(pair[1], bytes) else b""
+        return password, value.decode("utf-8", "replace")
+    return None
+
+

@@ -1,0 +1,316 @@
+"""Start, stop and restart the managed store, each decided in ONE critical section.
+
+Every command takes the store lock (<data dir>/redis/.lock) first, then re-reads settings.json and
+the live system (store/identity.py), decides, and acts, so eight concurrent `store start`, `up`,
+`restart` and `stop` end with at most one server, and settings.json names its port and password:
+
+    start    a server on our data dir -> adopt it (its port, the password it accepts) into settings.json;
+             none -> choose port/password, refuse a port someone else holds (writing nothing), write
+             redis.conf, then settings.json, then spawn
+    stop     every server on our data dir, proven ours by its cwd, whatever the PID file or a broken
+             settings.json says (passwords: settings.json's, then the redis.conf it was started from)
+    restart  validate all a start needs (settings, port, binary, config, writable dirs) before stopping;
+             a start that still fails says the store is down and what to run
+
+An OSError from the filesystem becomes a FileError naming the path and errno.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+
+from ..context import Context
+from ..errors import ConfigError, ConflictError, NotRunningError, OpsError, ProcessError, file_error
+from ..paths import Paths
+from ..pidfile import write_pidfile
+from ..redis_url import parse_redis_url
+from ..runner import Runner
+from ..settings import (
+    KEY_ENGINE,
+    KEY_MODE,
+    KEY_PORT,
+    KEY_URL,
+    QueueEngine,
+    RedisMode,
+    Settings,
+    load_settings,
+    write_settings_keys,
+)
+from ..store import process, shutdown, state
+from ..store.binaries import ServerBinary
+from ..store.config import StoreConfig, render_config
+from ..store.identity import StoreView, describe_holders, observe
+from ..store.ports import choose_port, ipv6_loopback_available, port_answers, port_is_free
+from ..store.status import describe_listener
+from ..wait import Deadline
+from .store import ManagedIdentity, _require_managed, stopped_problem
+
+
+@dataclass(frozen=True)
+class IdentityPlan:
+    """The port and password a start will use, and whether they were chosen now (pure result)."""
+
+    port: int
+    password: str
+
+
+def plan_identity(settings: Settings, new_port: bool) -> IdentityPlan:
+    """Port: settings (unless `new_port`), else the managed URL's, else a free one; password: the URL's or new."""
+    port = None if new_port else settings.persisted_port  # raises ConfigError for CLAUDE_MEM_REDIS_PORT=abc
+    password = None
+    url = settings.file_values.get(KEY_URL)
+    if isinstance(url, str) and url:
+        try:
+            target = parse_redis_url(url)
+        except ConfigError:
+            target = None
+        if target is not None:
+            password = target.password
+            if port is None and not new_port and target.host in ("127.0.0.1", "localhost"):
+                port = target.port
+    if port is None:
+        ipv6 = ipv6_loopback_available()
+        try:
+            port = choose_port(lambda p: port_is_free(p, ipv6=ipv6))
+        except RuntimeError as exc:
+            raise ProcessError(str(exc), hint="free a port in 20000-32767, then: cmem-ops store start") from None
+    return IdentityPlan(port, password or state.new_password())
+
+
+def settings_updates(settings: Settings, port: int, password: str) -> dict[str, str | None]:
+    """The settings.json keys that make it name the managed server at `port` with `password` (pure)."""
+    updates: dict[str, str | None] = {KEY_MODE: RedisMode.MANAGED.value, KEY_PORT: str(port),
+                                      KEY_URL: state.managed_target(port, password).url()}
+    if not settings.get(KEY_ENGINE):
+        updates[KEY_ENGINE] = QueueEngine.BULLMQ.value
+    return updates
+
+
+def _write_settings(paths: Paths, updates: dict[str, str | None]) -> None:
+    try:
+        write_settings_keys(paths, updates)
+    except OSError as exc:
+        raise file_error(exc, "write", exc.filename or paths.settings_file) from None
+
+
+def _passwords(settings: Settings | None, paths: Paths) -> list[str]:
+    """Passwords to try on our server: settings.json's, then the redis.conf it was started from."""
+    found = []
+    if settings is not None:
+        try:
+            target = settings.redis_target()
+            if target is not None and target.password:
+                found.append(target.password)
+        except ConfigError:
+            pass
+    conf = state.conf_password(paths)
+    if conf:
+        found.append(conf)
+    return found
+
+
+def _adopt(paths: Paths, settings: Settings, view: StoreView, new_port: bool) -> process.StartResult:
+    """A server already runs on our data dir: make settings.json name it, never start a second one."""
+    server = view.server
+    assert server is not None
+    if len(view.servers) > 1:
+        raise ConflictError(f"{len(view.servers)} servers run on the data dir {paths.redis_data}: "
+                            + "; ".join(s.describe() for s in view.servers),
+                            hint="cmem-ops store stop   (stops every one of them), then: cmem-ops store start")
+    if server.stopped:
+        problem, hint = stopped_problem(server)
+        raise NotRunningError(problem, hint=hint)
+    if new_port:
+        raise ConflictError(f"the managed store is running (pid {server.pid}, port {server.port})",
+                            hint="cmem-ops store stop   (then start again with --new-port)")
+    if server.port is None:
+        raise NotRunningError(f"the managed store (pid {server.pid}) runs on {paths.redis_data} but listens on no "
+                              "port yet (still starting or loading its data)", hint="cmem-ops store status")
+    proof = state.answering(server.port, _passwords(settings, paths))
+    if proof is None:
+        raise ConflictError(f"the server on our data dir ({server.describe()}) accepts neither the password in "
+                            f"{paths.settings_file} nor the one in {paths.redis_conf}",
+                            hint="cmem-ops store restart   (stops it by its process identity, starts it again)")
+    password, server_dir = proof
+    if server_dir and os.path.realpath(server_dir) != os.path.realpath(paths.redis_data):
+        raise ConflictError(f"pid {server.pid} runs in {paths.redis_data} but says its dir is {server_dir}",
+                            hint=f"stop it yourself (kill {server.pid}), then: cmem-ops store start")
+    _write_settings(paths, settings_updates(settings, server.port, password))
+    if view.record is None or view.record.pid != server.pid:
+        try:
+            write_pidfile(paths.redis_pid, server.record(state.COMPONENT))  # repair the cache
+        except OSError as exc:
+            raise file_error(exc, "write the PID file", paths.redis_pid) from None
+    return process.StartResult(process.StartOutcome.ALREADY_RUNNING, server.pid, server.port, server.exe, 0.0)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a start needs, validated before anything is stopped or written."""
+
+    settings: Settings
+    plan: IdentityPlan
+    binary: ServerBinary
+    cfg: StoreConfig
+
+
+def check_writable(paths: Paths) -> None:
+    """Raise a FileError when a dir or file the start writes is refused by the OS (tried, not guessed)."""
+    for directory in (paths.data_dir, paths.redis_dir, paths.redis_data, paths.logs_dir):
+        if not directory.exists():
+            continue
+        probe = directory / f".cmem-ops-write-test.{os.getpid()}"
+        try:
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, b"x")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+                probe.unlink(missing_ok=True)
+        except OSError as exc:
+            raise file_error(exc, "write in", directory) from None
+    if paths.redis_conf.is_dir():
+        raise file_error(IsADirectoryError(21, "Is a directory"), "write", paths.redis_conf)
+    if paths.redis_conf.exists():
+        try:
+            os.close(os.open(paths.redis_conf, os.O_WRONLY | os.O_APPEND))
+        except OSError as exc:
+            raise file_error(exc, "write", paths.redis_conf) from None
+
+
+def prepare(paths: Paths, env: dict[str, str], runner: Runner, binary: str | None, new_port: bool) -> Prepared:
+    """Re-read settings and validate a start: managed mode, port, password, binary, config, writable files."""
+    settings = load_settings(paths, env)
+    _require_managed(settings, "start")
+    plan = plan_identity(settings, new_port)
+    chosen = process.select_binary(paths, runner, binary)
+    cfg = StoreConfig(port=plan.port, password=plan.password, data_dir=paths.redis_data,
+                      log_file=paths.log_file(state.COMPONENT), token=secrets.token_hex(8),
+                      ipv6=ipv6_loopback_available())
+    render_config(cfg)
+    check_writable(paths)
+    return Prepared(settings, plan, chosen, cfg)
+
+
+def _start_locked(ctx: Context, binary: str | None, new_port: bool, timeout: float) -> process.StartResult:
+    paths, env = ctx.paths, dict(ctx.settings.env)
+    settings = load_settings(paths, env)  # re-read under the lock: another process may have just written it
+    _require_managed(settings, "start")
+    view = observe(paths.redis_data, paths.redis_pid)
+    if view.server is not None:
+        return _adopt(paths, settings, view, new_port)
+    ready = prepare(paths, env, ctx.runner, binary, new_port)
+    port = ready.plan.port
+    if port_answers(state.HOST, port):
+        raise ConflictError(
+            f"port {port} already answers on {state.HOST}: {describe_listener(state.HOST, port)}, held by "
+            f"{describe_holders(port)}; it is not the managed store (no server of ours runs on {paths.redis_data}); "
+            "nothing was changed",
+            hint=f"stop whatever listens there (ss -ltnp 'sport = :{port}'), or pick a new port: "
+                 "cmem-ops store start --new-port")
+    paths.redis_pid.unlink(missing_ok=True)  # names no live server (observe found none)
+    process.write_files(paths, ready.cfg)
+    _write_settings(paths, settings_updates(ready.settings, port, ready.plan.password))
+    return process.spawn_store(paths, ctx.runner, ready.cfg, ready.binary, Deadline.after(timeout))
+
+
+def start(ctx: Context, *, binary: str | None = None, new_port: bool = False, timeout: float = 15.0
+          ) -> process.StartResult:
+    """Start the managed store, or adopt the one already running on our data dir; one lock for all of it."""
+    with process.store_lock(ctx.paths):
+        return _start_locked(ctx, binary, new_port, timeout)
+
+
+def identity(ctx: Context, *, new_port: bool = False) -> ManagedIdentity:
+    """The identity settings.json names after this call (adopted from a running server, or planned and written)."""
+    with process.store_lock(ctx.paths):
+        settings = load_settings(ctx.paths, ctx.settings.env)
+        view = observe(ctx.paths.redis_data, ctx.paths.redis_pid)
+        if view.server is not None and view.server.port is not None and not view.server.stopped:
+            proof = state.answering(view.server.port, _passwords(settings, ctx.paths))
+            if proof is not None:
+                _write_settings(ctx.paths, settings_updates(settings, view.server.port, proof[0]))
+                return ManagedIdentity(view.server.port, proof[0])
+        plan = plan_identity(settings, new_port)
+        _write_settings(ctx.paths, settings_updates(settings, plan.port, plan.password))
+        return ManagedIdentity(plan.port, plan.password)
+
+
+def _fresh_settings(ctx: Context) -> Settings | None:
+    """settings.json as it is now, or None when it does not parse (a stop must still work then)."""
+    try:
+        return load_settings(ctx.paths, ctx.settings.env)
+    except ConfigError:
+        return None
+
+
+def _stop_locked(paths: Paths, settings: Settings | None, timeout: float) -> process.StopResult:
+    view = observe(paths.redis_data, paths.redis_pid)
+    if view.server is None:
+        if view.pidfile_present:
+            paths.redis_pid.unlink(missing_ok=True)
+            return process.StopResult(process.StopOutcome.STALE_PIDFILE, view.record.pid if view.record else None, "",
+                                      f"the managed store is not running: no server runs on {paths.redis_data}; "
+                                      f"removed the stale PID file {paths.redis_pid}; nothing was signalled")
+        return process.StopResult(process.StopOutcome.NOT_RUNNING, None, "",
+                                  f"the managed store is not running (no server on {paths.redis_data})")
+    deadline = Deadline.after(timeout)
+    passwords = _passwords(settings, paths)
+    done = []
+    for server in view.servers:
+        password = None
+        if server.port is not None and passwords:
+            if server.stopped:
+                shutdown.resume(server, deadline)
+            proof = state.answering(server.port, passwords)
+            password = proof[0] if proof else None
+        done.append(f"pid {server.pid}, {shutdown.stop_server(server, password, paths.redis_data, deadline)}")
+    paths.redis_pid.unlink(missing_ok=True)
+    pids = ", ".join(str(s.pid) for s in view.servers)
+    return process.StopResult(process.StopOutcome.STOPPED, view.servers[0].pid, "; ".join(done),
+                              f"stopped the managed store ({'; '.join(done)}); data kept in {paths.redis_data}"
+                              + (f" (stopped {len(view.servers)} servers on one data dir: {pids})"
+                                 if len(view.servers) > 1 else ""))
+
+
+def stop(ctx: Context, *, timeout: float = 15.0) -> process.StopResult:
+    """Stop every server on our data dir (proven ours by the live process); docker/external are never stopped."""
+    settings = _fresh_settings(ctx)
+    mode = settings.redis_mode if settings is not None else RedisMode.MANAGED
+    if mode is RedisMode.DOCKER:
+        from .store import DOCKER_CONTAINER
+
+        return process.StopResult(process.StopOutcome.NOT_RUNNING, None, "",
+                                  "the queue store runs in Docker: `cmem-ops store stop` never stops it "
+                                  f"(docker stop {DOCKER_CONTAINER}, or cmem-ops uninstall to remove the container)")
+    if mode is not RedisMode.MANAGED:
+        return process.StopResult(process.StopOutcome.NOT_RUNNING, None, "",
+                                  f"the queue store is {mode.value}: cmem-ops never stops it")
+    return stop_managed(ctx.paths, settings, timeout)
+
+
+def stop_managed(paths: Paths, settings: Settings | None, timeout: float) -> process.StopResult:
+    """Stop whatever server runs on our data dir, under the store lock (uninstall uses this directly)."""
+    with process.store_lock(paths):
+        try:
+            return _stop_locked(paths, settings, timeout)
+        except OSError as exc:
+            raise file_error(exc, "remove", exc.filename or paths.redis_pid) from None
+
+
+def restart(ctx: Context, *, timeout: float = 15.0) -> process.StartResult:
+    """Validate a start fully, then stop and start under one lock; if the start fails, say the store is down."""
+    with process.store_lock(ctx.paths):
+        prepare(ctx.paths, dict(ctx.settings.env), ctx.runner, None, False)  # raises before anything stops
+        stopped = _stop_locked(ctx.paths, _fresh_settings(ctx), timeout)
+        try:
+            return _start_locked(ctx, None, False, timeout)
+        except OpsError as exc:
+            was = "the managed store was stopped" if stopped.outcome is process.StopOutcome.STOPPED else \
+                "the managed store was not running"
+            raise type(exc)(f"{was} and did not start again, so it is down: {exc.message}",
+                            hint=f"{exc.hint + '; then: ' if exc.hint else ''}cmem-ops store start") from None
+
