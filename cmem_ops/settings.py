@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, file_error
 from .filelock import exclusive_lock
 from .paths import Paths, ensure_private_dir, write_private_file
 from .redis_url import RedisTarget, parse_redis_url
@@ -196,17 +196,21 @@ def write_settings_keys(paths: Paths, updates: Mapping[str, str | None]) -> dict
 
     The file is rewritten atomically with mode 0600 (it may carry the store password).
     """
-    ensure_private_dir(paths.data_dir)
     path = paths.settings_file
-    with exclusive_lock(path.with_name(f".{path.name}.lock")):
-        data = read_settings_file(path)  # raises on malformed: never overwrite what we cannot parse
-        changed = False
-        for key, value in updates.items():
-            if value is None:
-                changed |= data.pop(key, None) is not None
-            elif data.get(key) != value:
-                data[key] = value
-                changed = True
-        if changed or not path.exists():
-            write_private_file(path, json.dumps(data, indent=2) + "\n")
+    try:
+        ensure_private_dir(paths.data_dir)
+        with exclusive_lock(path.with_name(f".{path.name}.lock")):
+            data = read_settings_file(path)  # raises on malformed: never overwrite what we cannot parse
+            changed = False
+            for key, value in updates.items():
+                if value is None:
+                    changed |= data.pop(key, None) is not None
+                elif data.get(key) != value:
+                    data[key] = value
+                    changed = True
+            if changed or not path.exists():
+                write_private_file(path, json.dumps(data, indent=2) + "\n")
+    except OSError as exc:  # EACCES, EPERM (chattr +i), EISDIR, ENOSPC: a message naming the path, no traceback
+        raise file_error(exc, "write", path if exc.filename is None or "tmp" in str(exc.filename) else exc.filename
+                         ) from None
     return data

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..context import Context
 from ..errors import ConfigError
 from ..probes import bullmq as bullmq_probe
-from ..probes import redis_checks
+from ..probes import ownership, redis_checks
 from ..probes import stack as stack_probes
 from ..probes.base import Group, ProbeResult, Status, Stopwatch, skipped
 from ..probes.files import probe_files
@@ -63,6 +63,9 @@ def _op_budget(deadline: Deadline, cap: float = OP_TIMEOUT_S) -> float:
 def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
     """TCP, PING/AUTH, server, policy, persistence, memory, clients, latency, exposure, Lua, BullMQ smoke."""
     settings = ctx.settings
+    broken = ownership.probe_settings(ctx.paths)  # the doctor reads a broken file as empty: say so first
+    if broken is not None:
+        return [broken]
     try:
         engine = settings.queue_engine
         mode = settings.redis_mode
@@ -77,9 +80,21 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
         return [ProbeResult("queue store", mode.value, Status.FAIL, "no queue store is configured yet", hint=hint)]
     label = f"{mode.value} {target.url(redact=True)}"
     hints = StoreHints.for_mode(mode.value, target)
+    later = ["server", "eviction policy", "persistence", "lua"] + (["bullmq"] if options.smoke else [])
+    managed = mode is RedisMode.MANAGED
+    frozen = ownership.probe_process(ctx.paths, label) if managed else None
+    if frozen is not None:
+        return [frozen] + [skipped(n, label, f"skipped: {frozen.summary}", Group.STORE) for n in later]
     results, conn, snap = connect(target, _op_budget(deadline), hints, label)
+    if managed and results and results[0].status is Status.OK:
+        # Managed means ours: nothing beyond TCP and PING runs (and nothing is written) on a foreign server.
+        own = ownership.probe_ownership(ctx.paths, target, conn, label)
+        results.append(own)
+        if own.status is Status.FAIL:
+            close_quietly(conn)
+            return results + [skipped(n, label, "skipped: the server on the managed port is not ours", Group.STORE)
+                              for n in later]
     if conn is None or snap is None:
-        later = ["server", "eviction policy", "persistence", "lua"] + (["bullmq"] if options.smoke else [])
         done = {r.name for r in results}
         return results + [skipped(n, label, "skipped: the store did not answer", Group.STORE) for n in later
                           if n not in done]

@@ -89,10 +89,7 @@ def settings_updates(settings: Settings, port: int, password: str) -> dict[str, 
 
 
 def _write_settings(paths: Paths, updates: dict[str, str | None]) -> None:
-    try:
-        write_settings_keys(paths, updates)
-    except OSError as exc:
-        raise file_error(exc, "write", exc.filename or paths.settings_file) from None
+    write_settings_keys(paths, updates)  # an OSError arrives as a FileError naming settings.json
 
 
 def _passwords(settings: Settings | None, paths: Paths) -> list[str]:

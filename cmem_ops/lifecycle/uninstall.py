@@ -15,7 +15,8 @@ from pathlib import Path
 from ..context import Context
 from ..errors import OpsError
 from ..installers.container import CONTAINER_NAME, VOLUME_NAME, docker_client, read_state, remove_container
-from ..settings import OWN_KEYS, RedisMode, write_settings_keys
+from ..redaction import redact_text
+from ..settings import KEY_URL, OWN_KEYS, RedisMode, write_settings_keys
 from ..store import state
 
 
@@ -125,6 +126,12 @@ def uninstall(ctx: Context, *, purge_data: bool = False, dry_run: bool = False,
         ctx.paths.redis_dir.rmdir()
 
     present = [k for k in OWN_KEYS if k in settings.file_values]
+    user_url = settings.file_values.get(KEY_URL) if mode is RedisMode.EXTERNAL else None
+    if user_url:
+        # An external URL is the user's (or was given to `install --redis-url` by them): never ours to delete.
+        present.remove(KEY_URL)
+        messages.append(f"kept {KEY_URL}={redact_text(str(user_url))} in {ctx.paths.settings_file}: "
+                        "it names a store you configured, not one cmem-ops manages")
     if present and not dry_run:
         write_settings_keys(ctx.paths, dict.fromkeys(present))
     if any(settings.env.get(k) for k in OWN_KEYS):
