@@ -66,20 +66,28 @@ def conf_password(paths: Paths) -> str | None:
 
 
 def answering(port: int, passwords: list[str], timeout: float = 1.0) -> tuple[str, str] | None:
-    """(password, CONFIG GET dir) for the first candidate password the server on `port` accepts."""
+    """(password, CONFIG GET dir) for the first candidate password the server on `port` *requires*.
+
+    A server without a password accepts any AUTH for the nopass `default` user, so accepting ours
+    proves nothing: the server must report our password as its requirepass.
+    """
     for password in dict.fromkeys(p for p in passwords if p):
         try:
             with RespConnection(managed_target(port, password), timeout=timeout) as conn:
-                reply = conn.command("CONFIG", "GET", "dir")
+                required = _config_value(conn.command("CONFIG", "GET", "requirepass"))
+                if required != password:
+                    continue
+                return password, _config_value(conn.command("CONFIG", "GET", "dir"))
         except RespError as exc:
             if "NOPERM" in str(exc) or "unknown command" in str(exc).lower():
                 return password, ""  # authenticated; CONFIG is refused or renamed
             continue
         except OSError:
             return None
-        pair = reply if isinstance(reply, list) else []
-        value = pair[1] if len(pair) > 1 and isinstance(pair[1], bytes) else b""
-        return password, value.decode("utf-8", "replace")
     return None
 
 
+def _config_value(reply: object) -> str:
+    pair = reply if isinstance(reply, list) else []
+    value = pair[1] if len(pair) > 1 and isinstance(pair[1], bytes) else b""
+    return value.decode("utf-8", "replace")
