@@ -182,9 +182,11 @@ def up(ctx: Context, *, timeout: float = 15.0) -> StoreStatus:
     """Ensure the queue store: start the managed one, or check the configured external one."""
     mode = ctx.settings.redis_mode
     if mode is RedisMode.MANAGED:
-        start(ctx, timeout=timeout)
-        ctx = ctx.reload()
-    result = status(ctx.reload() if mode is not RedisMode.MANAGED else ctx)
+        from . import store_control
+
+        result = store_control.ensure(ctx, timeout=timeout)  # start and check under one lock: no stop between
+    else:
+        result = status(ctx.reload())
     if not result.running or result.problem:
         raise OpsError(f"queue store ({result.mode}, {result.url}) is not usable: {result.problem}",
                        hint=result.hint)

@@ -45,7 +45,7 @@ from ..store.identity import StoreView, describe_holders, observe
 from ..store.ports import choose_port, ipv6_loopback_available, port_answers, port_is_free
 from ..store.status import describe_listener
 from ..wait import Deadline
-from .store import ManagedIdentity, _require_managed, stopped_problem
+from .store import ManagedIdentity, StoreStatus, _require_managed, status, stopped_problem
 
 
 @dataclass(frozen=True)
@@ -219,6 +219,13 @@ def start(ctx: Context, *, binary: str | None = None, new_port: bool = False, ti
     """Start the managed store, or adopt the one already running on our data dir; one lock for all of it."""
     with process.store_lock(ctx.paths):
         return _start_locked(ctx, binary, new_port, timeout)
+
+
+def ensure(ctx: Context, *, timeout: float = 15.0) -> StoreStatus:
+    """`up`'s store step: start (or adopt) and read its status while holding the lock, so no stop slips between."""
+    with process.store_lock(ctx.paths):
+        _start_locked(ctx, None, False, timeout)
+        return status(ctx.reload())
 
 
 def identity(ctx: Context, *, new_port: bool = False) -> ManagedIdentity:
