@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from ..errors import MissingError, file_error
+from ..errors import MissingError, OpsTimeoutError, file_error
 from ..filelock import exclusive_lock
 from ..paths import Paths, ensure_private_dir, write_private_file
 from ..pidfile import PidRecord, read_proc, write_pidfile
@@ -146,8 +146,16 @@ def spawn_store(paths: Paths, runner: Runner, cfg: StoreConfig, binary: ServerBi
             write_pidfile(paths.redis_pid, record)
         except OSError as exc:
             raise file_error(exc, "write the PID file", paths.redis_pid) from None
-        wait_ready(f"{binary.label} ({binary.path})", lambda: ping(target, timeout=0.5), child.poll, deadline,
-                   [log_file], timeout_hint=f"read the log: cmem-ops store logs -n 50 ({log_file})")
+        try:
+            wait_ready(f"{binary.label} ({binary.path})", lambda: ping(target, timeout=0.5), child.poll, deadline,
+                       [log_file], timeout_hint=f"read the log: cmem-ops store logs -n 50 ({log_file})")
+        except OpsTimeoutError as exc:
+            now = read_proc(child.pid)
+            if now is not None and now.stopped:  # SIGSTOP while loading: say so rather than "not ready"
+                raise OpsTimeoutError(f"the store (pid {child.pid}) was stopped by a signal (process state "
+                                      f"{now.state}) while starting, so it never answered; it was killed, its data "
+                                      "is kept", hint="cmem-ops store start") from None
+            raise exc from None
     except BaseException:
         if child.poll() is None:
             child.kill()

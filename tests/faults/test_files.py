@@ -76,7 +76,7 @@ def test_start_with_redis_conf_replaced_by_a_directory_is_an_error_with_an_envel
     env = started
     data = write_acked(env, "k")
     assert cli(env, "store", "stop").returncode == 0  # the conf is unreadable: settings' password still works
-    conf, saved = _conf_is_dir(env)
+    conf, _ = _conf_is_dir(env)
     out = cli(env, "store", "start", "--json")
     assert out.returncode == 1 and "EISDIR" in envelope(out)["error"]["message"]
     assert servers(env) == []
