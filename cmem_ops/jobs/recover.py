@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ..claudemem.api import ApiClient
 from ..claudemem.apikeys import FULL_SCOPES
 from ..context import Context
-from ..errors import ConfigError, MissingError, NotRunningError, OpsError
+from ..errors import ConfigError, NotRunningError, OpsError
 from ..lifecycle import keys as keys_service
 from ..lifecycle.stack_config import load_config
 from ..redis_url import RedisTarget
@@ -107,8 +107,6 @@ def detect(ctx: Context, *, timeout: float = 5.0, min_age_s: float | None = None
         raise ConfigError("no queue store is configured (CLAUDE_MEM_REDIS_URL)", hint="cmem-ops stack up")
     try:
         jobs = fetch_processing(cfg.database_url, timeout)
-    except ImportError:
-        raise MissingError("psycopg is not installed", hint="pip install 'cmem-ops[postgres]'") from None
     except Exception as exc:  # psycopg.Error: the database is down or refuses us
         raise OpsError(f"cannot read generation jobs from Postgres: {exc}", hint="cmem-ops doctor --only postgres"
                        ) from None

@@ -199,9 +199,6 @@ def probe_stuck_jobs(database_url: str | None, target: RedisTarget | None, prefi
                        "pinned prefix", required=False)
     try:
         jobs = fetch_processing(database_url, timeout)
-    except ImportError:
-        return _result("stuck jobs", "postgres", Status.SKIP, "psycopg is not installed",
-                       hint="pip install 'cmem-ops[postgres]'", required=False)
     except Exception as exc:  # psycopg.Error: the postgres group reports the cause
         return _result("stuck jobs", "postgres", Status.SKIP, f"cannot read jobs: {str(exc).splitlines()[0][:120]}",
                        required=False).timed(sw.ms)
