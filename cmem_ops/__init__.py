@@ -15,6 +15,8 @@ Foundations:
     context.py     paths + settings + runner handed to every service
 Building blocks:
     resp.py        a small RESP client with hard deadlines
+    http_client.py the one HTTP client (probes, claude-mem's API, e2e, downloads): bounded, closed failure kinds
+    versions.py    every version comparison (packaging: a beta sorts before its release)
     pidfile.py     PID records that prove identity (start time + token)
     supervisor.py  wait-for-ready with one deadline, stop by identity
     logs.py        dated logs across day boundaries

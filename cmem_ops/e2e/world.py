@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..claudemem.api import ApiClient, build_event
+from ..http_client import HttpError
 from ..paths import Paths
 from ..pidfile import PidRecord, read_pidfile
 from ..redis_url import parse_redis_url
@@ -146,7 +147,7 @@ class World:
             posted.attempts += 1
             try:
                 resp = client.post_event(body)
-            except OSError:
+            except HttpError:
                 if time.monotonic() > deadline:
                     raise StepFailed(f"event {posted.e2e_id} was never accepted within {deadline_s:g}s") \
                         from None

@@ -20,6 +20,7 @@ from ..claudemem.api import ApiClient
 from ..claudemem.apikeys import FULL_SCOPES
 from ..context import Context
 from ..errors import ConfigError, NotRunningError, OpsError
+from ..http_client import HttpError
 from ..lifecycle import keys as keys_service
 from ..lifecycle.stack_config import load_config
 from ..redis_url import RedisTarget
@@ -133,7 +134,7 @@ def recover(ctx: Context, *, dry_run: bool = False, wait_s: float = 15.0, min_ag
     assert target is not None  # detect() checked it
     try:
         answering = ApiClient(found.base_url).healthz(timeout=2.0).status == 200
-    except OSError:
+    except HttpError:
         answering = False
     if not answering:
         raise NotRunningError(f"the server at {found.base_url} does not answer: cancel and retry go through its API",
@@ -169,8 +170,8 @@ def _recover_one(client: ApiClient, target: RedisTarget, local: bool, state: Job
         if cancel.status not in (200, 409):
             return JobOutcome(job.id, deleted, cancel.status, None, None, f"cancel answered {cancel.text[:120]}")
         retry = client.retry_job(job.id)
-    except OSError as exc:
-        return JobOutcome(job.id, deleted, None, None, None, f"the server did not answer: {exc}")
+    except HttpError as exc:
+        return JobOutcome(job.id, deleted, None, None, None, f"the server did not answer: {exc.detail}")
     status = ((retry.body.get("generationJob") or {}).get("status") if retry.status == 200 else None)
     note = "" if retry.status == 200 else f"retry answered {retry.status}: {retry.text[:120]}"
     return JobOutcome(job.id, deleted, cancel.status, retry.status, status, note)
