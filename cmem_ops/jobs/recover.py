@@ -26,15 +26,16 @@ from ..lifecycle.stack_config import load_config
 from ..redis_url import RedisTarget
 from ..resp import RespConnection
 from .stuck import (
+    MIN_AGE_S,
     JobState,
+    ScanError,
+    ScanSide,
     Verdict,
-    assess,
-    fetch_processing,
     fetch_statuses,
+    format_recovery_commands,
     holder_alive,
     is_local,
-    lock_key,
-    read_locks,
+    scan,
 )
 
 KEY_NAME = "cmem-ops-jobs-recover"
@@ -84,14 +85,7 @@ class RecoveryReport:
 
 def format_commands(report: StuckReport) -> list[str]:
     """The exact commands that recover the stuck jobs by hand (pure)."""
-    lines = []
-    for state in report.stuck:
-        job = state.job
-        if state.delete_lock and state.lock_key:
-            lines.append(f"redis-cli -u \"$CLAUDE_MEM_REDIS_URL\" DEL {state.lock_key}")
-        for action in ("cancel", "retry"):
-            lines.append(f"curl -fsS -X POST -H \"Authorization: Bearer $KEY\" "
-                         f"{report.base_url}/v1/jobs/{job.id}/{action}")
+    lines = format_recovery_commands(report.stuck, report.base_url)
     if lines:
         lines.insert(0, "# KEY: a memories:write key of the job's project "
                         "(cmem-ops server api-key create --scope memories:read,memories:write --team T --project P)")
@@ -107,18 +101,13 @@ def detect(ctx: Context, *, timeout: float = 5.0, min_age_s: float | None = None
     if target is None:
         raise ConfigError("no queue store is configured (CLAUDE_MEM_REDIS_URL)", hint="cmem-ops stack up")
     try:
-        jobs = fetch_processing(cfg.database_url, timeout)
-    except Exception as exc:  # psycopg.Error: the database is down or refuses us
-        raise OpsError(f"cannot read generation jobs from Postgres: {exc}", hint="cmem-ops doctor --only postgres"
-                       ) from None
-    keys = [lock_key(cfg.prefix, j.source_type, j.bullmq_job_id) for j in jobs if j.bullmq_job_id]
-    try:
-        locks = read_locks(target, keys, timeout)
-    except OSError as exc:
-        raise OpsError(f"cannot read BullMQ locks from the queue store at {target.address}: {exc}",
+        states = scan(cfg.database_url, target, cfg.prefix, timeout, MIN_AGE_S if min_age_s is None else min_age_s)
+    except ScanError as exc:
+        if exc.side is ScanSide.POSTGRES:
+            raise OpsError(f"cannot read generation jobs from Postgres: {exc.detail}",
+                           hint="cmem-ops doctor --only postgres") from None
+        raise OpsError(f"cannot read BullMQ locks from the queue store at {exc.detail}",
                        hint="cmem-ops store start") from None
-    kwargs = {} if min_age_s is None else {"min_age_s": min_age_s}
-    states = assess(jobs, locks, cfg.prefix, is_local(target), **kwargs)
     return StuckReport(tuple(states), cfg.base_url, cfg.prefix, is_local(target))
 
 
