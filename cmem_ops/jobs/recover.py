@@ -13,18 +13,20 @@ project through the bundle's Postgres path and revoked when done.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
 from ..claudemem.api import ApiClient
 from ..claudemem.apikeys import FULL_SCOPES
 from ..context import Context
-from ..errors import ConfigError, NotRunningError, OpsError
+from ..errors import ConfigError, NotRunningError, OpsError, OpsTimeoutError
 from ..http_client import HttpError
 from ..lifecycle import keys as keys_service
 from ..lifecycle.stack_config import load_config
 from ..redis_url import RedisTarget
 from ..resp import RespConnection
+from ..wait import Deadline, poll
 from .stuck import (
     MIN_AGE_S,
     JobState,
@@ -170,12 +172,16 @@ def _wait_final(ctx: Context, outcomes: list[JobOutcome], wait_s: float) -> list
     """Poll the rows in Postgres (reading jobs over HTTP would need another key) until they finish or `wait_s`."""
     cfg = load_config(ctx)
     ids = [o.job_id for o in outcomes if o.ok]
-    deadline = time.monotonic() + wait_s
     final: dict[str, str] = {}
-    while ids and cfg.database_url and time.monotonic() < deadline:
-        final.update(fetch_statuses(cfg.database_url, ids, timeout=5.0))
-        if all(final.get(i) in TERMINAL for i in ids):
-            break
-        time.sleep(0.2)
+    database_url = cfg.database_url
+    if ids and database_url:
+        def finished() -> bool:
+            final.update(fetch_statuses(database_url, ids, timeout=5.0))
+            return all(final.get(i) in TERMINAL for i in ids)
+
+        # Running out of time is an answer here: the report shows each job's last status.
+        with contextlib.suppress(OpsTimeoutError):
+            poll(finished, Deadline.after(wait_s), what="the recovered jobs to finish", interval=0.2,
+                 max_interval=0.5)
     return [JobOutcome(o.job_id, o.lock_deleted, o.cancel_status, o.retry_status,
                        final.get(o.job_id, o.final_status), o.note) for o in outcomes]
