@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from ..errors import OpsError, UsageError
 from ..exit_codes import ExitCode
-from ..redaction import redact_text as redact_url
+from ..redaction import redact_text
 from ..result import build_envelope, format_envelope
 
 T = TypeVar("T")
@@ -29,9 +29,9 @@ def stderr_console() -> Console:
 
 def format_error(exc: OpsError) -> list[str]:
     """The lines printed for an error: the message, then `hint: ...` (pure; secrets redacted)."""
-    lines = [f"error: {redact_url(exc.message)}"]
+    lines = [f"error: {redact_text(exc.message)}"]
     if exc.hint:
-        lines.append(f"hint: {redact_url(exc.hint)}")
+        lines.append(f"hint: {redact_text(exc.hint)}")
     return lines
 
 
@@ -43,8 +43,8 @@ def guard(json_command: str | None = None) -> Iterator[None]:
     except OpsError as exc:
         if json_command:
             envelope = build_envelope(json_command, False, None, error={
-                "type": type(exc).__name__, "message": redact_url(exc.message),
-                "hint": redact_url(exc.hint) if exc.hint else None, "exit_code": int(exc.exit_code)})
+                "type": type(exc).__name__, "message": redact_text(exc.message),
+                "hint": redact_text(exc.hint) if exc.hint else None, "exit_code": int(exc.exit_code)})
             stdout_console().print(format_envelope(envelope), markup=False)
         else:
             err = stderr_console()

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..errors import OpsError, OpsTimeoutError, ProcessError
 from ..http_client import CHUNK, Failure, HttpError, open_stream
-from ..redis_url import redact_url
+from ..redaction import redact_url
 
 Progress = Callable[[int, int | None], None]
 
