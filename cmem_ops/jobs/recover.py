@@ -23,7 +23,7 @@ from ..errors import ConfigError, MissingError, NotRunningError, OpsError
 from ..lifecycle import keys as keys_service
 from ..lifecycle.stack_config import load_config
 from ..redis_url import RedisTarget
-from ..resp import RespConnection
+from ..store_client import open_store
 from .stuck import (
     JobState,
     Verdict,
@@ -164,7 +164,7 @@ def _recover_one(client: ApiClient, target: RedisTarget, local: bool, state: Job
         # Prove it again right before acting: the holder must still be dead.
         if holder_alive(state.holder_pid, local) is not False:
             return JobOutcome(job.id, False, None, None, None, f"skipped: {job.locked_by} is no longer provably dead")
-        with RespConnection(target, timeout=5.0) as conn:
+        with open_store(target, 5.0) as conn:
             deleted = conn.command("DEL", state.lock_key) == 1
     try:
         cancel = client.cancel_job(job.id)

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..pidfile import read_proc
 from ..redis_url import RedisTarget
-from ..resp import RespConnection
+from ..store_client import open_store
 
 EVENT_QUEUE = "server_beta_generate_event"
 SUMMARY_QUEUE = "server_beta_generate_summary"
@@ -157,7 +157,7 @@ def read_locks(target: RedisTarget, keys: Iterable[str], timeout: float) -> dict
     wanted = list(dict.fromkeys(keys))
     if not wanted:
         return {}
-    with RespConnection(target, timeout=timeout) as conn:
+    with open_store(target, timeout) as conn:
         return {key: conn.command("EXISTS", key) == 1 for key in wanted}
 
 

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from ...errors import OpsTimeoutError, ProcessError
 from ...redis_url import RedisTarget
-from ...resp import RespConnection, RespError
+from ...store_client import ping_error
 from ...wait import Deadline
 
 
@@ -43,12 +43,7 @@ class StartedServer(Protocol):
 
 def ping_once(target: RedisTarget, timeout: float) -> str | None:
     """None when PING (with AUTH) answers, else the error text."""
-    try:
-        with RespConnection(target, timeout=timeout) as conn:
-            conn.command("PING")
-        return None
-    except (OSError, RespError) as exc:
-        return f"{type(exc).__name__}: {exc}"
+    return ping_error(target, timeout)
 
 
 def wait_for_ping(target: RedisTarget, deadline: Deadline, what: str, hint: str) -> None:
