@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import ConflictError, MissingError, NotRunningError, OpsTimeoutError, ProcessError
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError
+from ..store_client import ping
 
 CONTAINER_NAME = "cmem-ops-valkey"
 VOLUME_NAME = "cmem-ops-valkey-data"
@@ -128,12 +128,7 @@ def _ensure_image(client: Any, image: str) -> None:
 
 
 def _ping(port: int, password: str) -> bool:
-    try:
-        with RespConnection(RedisTarget(HOST_IP, port, password=password), timeout=0.5) as conn:
-            conn.command("PING")
-        return True
-    except (OSError, RespError):
-        return False
+    return ping(RedisTarget(HOST_IP, port, password=password), timeout=0.5)
 
 
 def run_container(spec: ContainerSpec, *, client: Any = None, start: bool = True,
