@@ -36,7 +36,8 @@ Services:
     e2e/           the end-to-end restart and revoke-key script against the real server
 Views and CLI:
     render/        pure format_* functions (and render_* to a rich Console)
-    cli/           typer wiring only; cli/quick.py is the light path for `status` and `doctor`
+    cli/           one argparse parser over a command table (cli/commands.py); handlers import services lazily
+    schemas/       JSON Schemas of the --json envelope and of each command's data (package data)
 """
 
 __version__ = "0.1.0"
