@@ -17,9 +17,10 @@ import os
 from ..errors import ConfigError
 from ..paths import Paths
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError
+from ..resp import RespError
 from ..settings import read_settings_file
 from ..store.identity import describe_holders, port_holders, servers_on
+from ..store_client import StoreConnection
 from .base import ProbeResult, Status, Stopwatch
 
 
@@ -57,7 +58,7 @@ def _same(a: str, b: os.PathLike[str] | str) -> bool:
     return bool(a) and os.path.realpath(a) == os.path.realpath(b)
 
 
-def server_dir(conn: RespConnection) -> str | None:
+def server_dir(conn: StoreConnection) -> str | None:
     """`CONFIG GET dir` on an authenticated connection, or None when CONFIG is refused."""
     try:
         reply = conn.command("CONFIG", "GET", "dir")
@@ -68,7 +69,7 @@ def server_dir(conn: RespConnection) -> str | None:
     return None
 
 
-def probe_ownership(paths: Paths, target: RedisTarget, conn: RespConnection | None, label: str) -> ProbeResult:
+def probe_ownership(paths: Paths, target: RedisTarget, conn: StoreConnection | None, label: str) -> ProbeResult:
     """OK when the server on the managed port is proven ours; FAIL naming who holds the port otherwise."""
     sw = Stopwatch()
     said = server_dir(conn) if conn is not None else None

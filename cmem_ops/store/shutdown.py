@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ProcessError
-from ..resp import RespConnection, RespError, parse_info
+from ..resp import RespError, parse_info
+from ..store_client import open_store
 from ..supervisor import terminate, wait_gone
 from ..wait import Deadline, poll
 from .identity import ServerProcess
@@ -88,7 +89,7 @@ def resume(server: ServerProcess, deadline: Deadline) -> bool:
 def _shutdown(port: int, password: str, *args: str) -> str | None:
     """Send SHUTDOWN [args]; the server's refusal text, or None when it closed the connection (stopping)."""
     try:
-        with RespConnection(managed_target(port, password), timeout=2.0) as conn:
+        with open_store(managed_target(port, password), 2.0) as conn:
             conn.command("SHUTDOWN", *args)
     except RespError as exc:
         return str(exc)
@@ -99,7 +100,7 @@ def _shutdown(port: int, password: str, *args: str) -> str | None:
 
 def _persistence(port: int, password: str) -> dict[str, str]:
     try:
-        with RespConnection(managed_target(port, password), timeout=2.0) as conn:
+        with open_store(managed_target(port, password), 2.0) as conn:
             return parse_info(conn.text("INFO", "persistence"))
     except (OSError, RespError):
         return {}

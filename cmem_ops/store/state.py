@@ -8,7 +8,9 @@ from __future__ import annotations
 from ..paths import Paths
 from ..pidfile import PidRecord
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError
+from ..resp import RespError
+from ..store_client import open_store
+from ..store_client import ping as store_ping
 from .config import parse_config_value
 from .identity import observe
 
@@ -42,12 +44,7 @@ def running_record(paths: Paths) -> PidRecord | None:
 
 def ping(target: RedisTarget, timeout: float = 0.5) -> bool:
     """True when the server answers PING with our credentials."""
-    try:
-        with RespConnection(target, timeout=timeout) as conn:
-            conn.command("PING")
-        return True
-    except (OSError, RespError):
-        return False
+    return store_ping(target, timeout)
 
 
 def new_password() -> str:
@@ -73,7 +70,7 @@ def answering(port: int, passwords: list[str], timeout: float = 1.0) -> tuple[st
     """
     for password in dict.fromkeys(p for p in passwords if p):
         try:
-            with RespConnection(managed_target(port, password), timeout=timeout) as conn:
+            with open_store(managed_target(port, password), timeout) as conn:
                 required = _config_value(conn.command("CONFIG", "GET", "requirepass"))
                 if required != password:
                     continue
