@@ -251,14 +251,24 @@ def _fresh_settings(ctx: Context) -> Settings | None:
         return None
 
 
+def _forget_pidfile(paths: Paths) -> str:
+    """Remove the PID file (a cache); a note when the OS refuses, since the stop itself succeeded."""
+    try:
+        paths.redis_pid.unlink(missing_ok=True)
+    except OSError as exc:
+        err = file_error(exc, "remove", paths.redis_pid)
+        return f"; but {err.message} ({err.hint})"
+    return ""
+
+
 def _stop_locked(paths: Paths, settings: Settings | None, timeout: float) -> process.StopResult:
     view = observe(paths.redis_data, paths.redis_pid)
     if view.server is None:
         if view.pidfile_present:
-            paths.redis_pid.unlink(missing_ok=True)
+            note = _forget_pidfile(paths)
             return process.StopResult(process.StopOutcome.STALE_PIDFILE, view.record.pid if view.record else None, "",
                                       f"the managed store is not running: no server runs on {paths.redis_data}; "
-                                      f"removed the stale PID file {paths.redis_pid}; nothing was signalled")
+                                      f"removed the stale PID file {paths.redis_pid}; nothing was signalled{note}")
         return process.StopResult(process.StopOutcome.NOT_RUNNING, None, "",
                                   f"the managed store is not running (no server on {paths.redis_data})")
     deadline = Deadline.after(timeout)
@@ -272,12 +282,12 @@ def _stop_locked(paths: Paths, settings: Settings | None, timeout: float) -> pro
             proof = state.answering(server.port, passwords)
             password = proof[0] if proof else None
         done.append(f"pid {server.pid}, {shutdown.stop_server(server, password, paths.redis_data, deadline)}")
-    paths.redis_pid.unlink(missing_ok=True)
+    note = _forget_pidfile(paths)
     pids = ", ".join(str(s.pid) for s in view.servers)
     return process.StopResult(process.StopOutcome.STOPPED, view.servers[0].pid, "; ".join(done),
                               f"stopped the managed store ({'; '.join(done)}); data kept in {paths.redis_data}"
                               + (f" (stopped {len(view.servers)} servers on one data dir: {pids})"
-                                 if len(view.servers) > 1 else ""))
+                                 if len(view.servers) > 1 else "") + note)
 
 
 def stop(ctx: Context, *, timeout: float = 15.0) -> process.StopResult:

@@ -106,6 +106,10 @@ def store_lock(paths: Paths) -> Iterator[None]:
         raise file_error(exc, "lock the managed store at", paths.redis_lock) from None
     try:
         yield
+    except OSError as exc:  # e.g. redis.pid replaced by a directory: an error naming the path, never a traceback
+        if exc.filename is None:
+            raise
+        raise file_error(exc, "use", exc.filename) from None
     finally:
         lock.__exit__(None, None, None)
 

@@ -213,3 +213,34 @@ def test_uninstall_purge_keeps_the_url_the_user_wrote(env, tmp_path, redis_binar
         kept = json.loads(settings.read_text())
         assert kept["CLAUDE_MEM_REDIS_URL"] == url and kept["OTHER"] == "x"
         assert "kept CLAUDE_MEM_REDIS_URL" in out.stdout + out.stderr
+
+
+def test_a_pid_file_replaced_by_a_directory_is_named_not_a_traceback(started):
+    env = started
+    data = write_acked(env, "k")
+    pid = servers(env)[0]
+    pidfile = world.data_dir(env) / "redis" / "redis.pid"
+    pidfile.unlink()
+    pidfile.mkdir()
+    status = cli(env, "store", "status")
+    assert status.returncode == 0 and f"PID: {pid}" in status.stdout
+    stop = cli(env, "store", "stop")
+    assert stop.returncode == 0 and "EISDIR" in stop.stdout and servers(env) == []
+    start = cli(env, "store", "start", "--json")
+    assert start.returncode == 1 and "EISDIR" in world.envelope(start)["error"]["message"]
+    assert servers(env) == []
+    pidfile.rmdir()
+    assert cli(env, "store", "start").returncode == 0
+    assert_readable(env, data)
+
+
+def test_sigstop_then_restart_brings_the_same_data_back(started):
+    env = started
+    data = write_acked(env, "k")
+    pid = servers(env)[0]
+    os.kill(pid, signal.SIGSTOP)
+    out = cli(env, "store", "restart")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert pid not in servers(env)
+    assert_settings_name_the_server(env)
+    assert_readable(env, data)
