@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ..context import Context
 from ..errors import ConfigError, OpsError
 from ..redis_url import RedisTarget
-from ..resp import RespAuthError, RespError
+from ..resp import LoadingError, RespAuthError, RespError
 from ..settings import KEY_MODE, KEY_URL, RedisMode, Settings
 from ..store import state
 from ..store.identity import ServerProcess, StoreView, observe
@@ -163,10 +163,16 @@ def status(ctx: Context, *, timeout: float = 2.0) -> StoreStatus:
                            hint="check the password in CLAUDE_MEM_REDIS_URL", pid=record.pid if record else None,
                            **base)  # type: ignore[arg-type]
     except (OSError, RespError) as exc:
+        if server is not None:  # our process is alive (the world says so): running, but not answering
+            hint = ("wait for it to load, then: cmem-ops store status" if isinstance(exc, LoadingError)
+                    else "cmem-ops doctor --only store   (names the cause), or: cmem-ops store restart")
+            return StoreStatus(running=True, problem=f"the managed store (pid {server.pid}) runs but {target.address} "
+                               f"does not answer as configured: {exc}", hint=hint, pid=server.pid,
+                               binary=server.exe or None, **base)  # type: ignore[arg-type]
         return StoreStatus(running=False, problem=f"{target.address} does not answer: {exc}",
                            hint="cmem-ops store start" if mode is RedisMode.MANAGED
                            else f"check that the server at {target.address} is up: cmem-ops doctor",
-                           pid=record.pid if record else None, **base)  # type: ignore[arg-type]
+                           **base)  # type: ignore[arg-type]
     uptime = facts.uptime_s
     if record and record.started_at and uptime is None:
         uptime = int(time.time() - record.started_at)

@@ -136,6 +136,9 @@ def test_a_full_disk_keeps_every_acknowledged_write_and_stop_says_why(env):
                 refused = True
                 break
         assert refused, "the server never refused a write on a full disk"
+        doctor = cli(env, "doctor", "--only", "store", "--no-smoke", "--timeout", "8")
+        assert doctor.returncode != 0 and "free disk space on" in doctor.stdout, doctor.stdout
+        assert "Redis-compatible" not in doctor.stdout
         stop = cli(env, "store", "stop")
         if stop.returncode == 0:  # every acknowledged write was already in the AOF: NOSAVE lost nothing
             assert "free disk space on" in stop.stdout and "NOSAVE" in stop.stdout, stop.stdout

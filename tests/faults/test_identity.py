@@ -244,3 +244,37 @@ def test_sigstop_then_restart_brings_the_same_data_back(started):
     assert pid not in servers(env)
     assert_settings_name_the_server(env)
     assert_readable(env, data)
+
+
+def test_settings_naming_another_port_and_password_are_repaired_from_the_running_server(started):
+    env = started
+    data = write_acked(env, "k")
+    pid = servers(env)[0]
+    path = world.data_dir(env) / "settings.json"
+    good = json.loads(path.read_text())
+    wrong = free_port()
+    path.write_text(json.dumps({**good, "CLAUDE_MEM_REDIS_PORT": str(wrong),
+                                "CLAUDE_MEM_REDIS_URL": f"redis://default:wrong@127.0.0.1:{wrong}/0"}))
+    status = cli(env, "store", "status")
+    assert status.returncode == 1 and "cmem-ops store start" in status.stdout
+    out = cli(env, "store", "start")
+    assert out.returncode == 0 and "already running" in out.stdout
+    assert servers(env) == [pid]
+    assert_settings_name_the_server(env)  # the URL settings.json names reaches the running server again
+    assert_readable(env, data)
+
+
+def test_two_data_dirs_never_touch_each_other(started, tmp_path):
+    other = world.user_env_for(tmp_path / "other")
+    try:
+        assert cli(other, "store", "start").returncode == 0
+        theirs = servers(other)
+        assert len(theirs) == 1 and theirs != servers(started)
+        data = write_acked(started, "mine")
+        assert cli(started, "store", "stop").returncode == 0
+        assert servers(started) == [] and servers(other) == theirs
+        assert cli(started, "store", "start").returncode == 0
+        assert_readable(started, data)
+    finally:
+        cli(other, "store", "stop")
+    assert world.pids_in(tmp_path / "other") == []

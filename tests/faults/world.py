@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from tests.support import run_cli
+from tests.support import run_cli, user_env
 
 FAULT_TIMEOUT = 60
 
@@ -112,3 +112,9 @@ def kill_all(pids: list[int]) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def user_env_for(root: Path) -> dict[str, str]:
+    """A second, independent user environment under `root`."""
+    root.mkdir(parents=True, exist_ok=True)
+    return user_env(root)
