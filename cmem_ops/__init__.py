@@ -21,7 +21,8 @@ Building blocks:
     supervisor.py  wait-for-ready with one deadline, stop by identity
     logs.py        dated logs across day boundaries
     host/          OS, distro, arch, root/sudo/TTY and Docker detection (injectable root)
-    store/         the managed queue store: binaries, config, ports, state, process, status
+    store/         the managed queue store: binaries, config, ports, identity (from /proc), state, process,
+                   shutdown, status
     pgcluster/     the managed Postgres cluster: binaries, OS user, config, initdb/pg_ctl
     runtime/       the claude-mem server runtime (npm package + bun) under <data dir>/runtime
     claudemem/     what claude-mem's server needs: environment, validation rules, HTTP API, API keys
