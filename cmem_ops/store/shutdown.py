@@ -68,6 +68,17 @@ def free_bytes(directory: Path) -> int | None:
     return st.f_bavail * st.f_frsize
 
 
+LOW_SPACE = 16 * 1024 * 1024  # below this the final snapshot (and the AOF) cannot be trusted to fit
+
+
+def describe_cause(data_dir: Path, free: int | None) -> str:
+    """Why a save failed, as far as the filesystem tells: a full disk, or something else in the log (pure)."""
+    if free is not None and free < LOW_SPACE:
+        return f"the disk is full ({free} bytes free): free disk space on {data_dir} (df -h {data_dir})"
+    return (f"it cannot write its snapshot in {data_dir} ({free if free is not None else '?'} bytes free): "
+            "read why in the log (cmem-ops store logs -n 20)")
+
+
 def resume(server: ServerProcess, deadline: Deadline) -> bool:
     """SIGCONT a stopped server and wait (bounded) until it runs; True when we had to."""
     if not server.stopped:
@@ -116,16 +127,15 @@ def stop_server(server: ServerProcess, password: str | None, data_dir: Path, dea
         refusal = _shutdown(server.port, password)
         if refusal is not None and any(r in refusal.upper() for r in _REFUSALS):
             verdict = judge_nosave(_persistence(server.port, password))
-            space = free_bytes(data_dir)
-            where = f"{data_dir} ({space} bytes free)" if space is not None else str(data_dir)
+            cause = describe_cause(data_dir, free_bytes(data_dir))
             if not verdict.safe:
                 raise ProcessError(
-                    f"the managed store (pid {server.pid}) refused SHUTDOWN: {refusal}; it cannot write its data "
-                    f"to {where} and {verdict.why}; it is left running so nothing acknowledged is lost",
-                    hint=f"free disk space on {data_dir} (df -h {data_dir}), then: cmem-ops store stop")
+                    f"the managed store (pid {server.pid}) refused SHUTDOWN: {refusal}; {cause}, and {verdict.why}; "
+                    "it is left running so nothing acknowledged is lost",
+                    hint=f"{cause.split(': ', 1)[-1]}, then: cmem-ops store stop")
             second = _shutdown(server.port, password, "NOSAVE")
-            how.append(f"SHUTDOWN was refused ({refusal}): free disk space on {where}; stopped with SHUTDOWN "
-                       f"NOSAVE because {verdict.why}" if second is None else f"SHUTDOWN NOSAVE refused: {second}")
+            how.append(f"SHUTDOWN was refused ({refusal}): {cause}; stopped with SHUTDOWN NOSAVE because "
+                       f"{verdict.why}" if second is None else f"SHUTDOWN NOSAVE refused: {second}")
         else:
             how.append("SHUTDOWN" if refusal is None else f"SHUTDOWN refused: {refusal}")
     if wait_gone(record, Deadline.after(max(min(deadline.remaining(), 10.0), 0.5))):

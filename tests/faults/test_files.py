@@ -168,3 +168,21 @@ def test_settings_json_as_a_directory_is_a_config_error_not_a_traceback(env):
         assert body["ok"] or "settings.json" in json.dumps(body["error"]), body
     assert servers(env) == []
     os.rmdir(settings)
+
+
+def test_an_unwritable_snapshot_stops_with_nosave_only_because_the_aof_holds_every_write(started):
+    env = started
+    data = write_acked(env, "k", 200)
+    snapshot = world.redis_data(env) / "dump.rdb"
+    snapshot.unlink(missing_ok=True)
+    snapshot.mkdir()  # the final RDB save fails (rename onto a directory); the AOF is fine
+    try:
+        stop = cli(env, "store", "stop")
+        assert stop.returncode == 0, stop.stdout + stop.stderr
+        assert "SHUTDOWN NOSAVE" in stop.stdout and "aof_buffer_length:0" in stop.stdout
+        assert "free disk space" not in stop.stdout  # the disk is not full: the message does not say so
+        assert servers(env) == []
+    finally:
+        snapshot.rmdir()
+    assert cli(env, "store", "start").returncode == 0
+    assert_readable(env, data)

@@ -58,3 +58,11 @@ def test_os_errors_name_the_path_the_errno_and_the_fix():
     assert "(ENOSPC)" in full.message and "df -h /d" in (full.hint or "")
     assert "mv /d/c /d/c.bak" in (file_error(IsADirectoryError(errno.EISDIR, "Is a directory", "/d/c"), "write").hint
                                   or "")
+
+
+def test_a_failed_save_is_called_a_full_disk_only_when_the_disk_is_full():
+    from cmem_ops.store.shutdown import describe_cause
+
+    assert "free disk space on /d" in describe_cause(Path("/d"), 0)
+    other = describe_cause(Path("/d"), 80 * 1024**3)
+    assert "free disk space" not in other and "cmem-ops store logs" in other
