@@ -15,8 +15,8 @@ from typing import Any
 from ..errors import OpsError
 from ..runner import Runner
 
-ENGINE_HINT = "start the engine (Docker Desktop, `sudo systemctl start docker`, or here: ci/docker-engine.sh start)"
-COMPOSE_HINT = "install the compose v2 plugin (docker-compose-plugin), or here: ci/docker-engine.sh start"
+ENGINE_HINT = "start the engine (Docker Desktop, or `sudo systemctl start docker`)"
+COMPOSE_HINT = "install the compose v2 plugin (`sudo apt-get install docker-compose-plugin`, or Docker Desktop)"
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,8 @@ def plan_provision(target: Target, mode: Mode, env: Mapping[str, str], binaries:
             return Provision(target, SourceKind.DOCKER, why, hint=" or ".join(hints) or None, image=image, pull=pull,
                              passed_over=tuple(reasons))
         reasons.append(f"no Docker: {docker.reason}")
-        hints.append(COMPOSE_HINT if docker.engine_ok else "start Docker (here: ci/docker-engine.sh start)")
+        hints.append(COMPOSE_HINT if docker.engine_ok
+                     else "start Docker (Docker Desktop, or `sudo systemctl start docker`)")
     return Provision(target, None, "; ".join(reasons), hint=" or ".join(hints) or None)
 
 
