@@ -1,4 +1,8 @@
-"""Remove secrets from any text we print or serialise: URL passwords, DSN passwords, API keys."""
+"""Remove secrets from any text we print or serialise: URL passwords, DSN passwords, API keys.
+
+    redact_text(text)   free text (messages, logs, hints): every secret of a known shape -> ***
+    redact_url(url)     one URL: its password -> *** even when it holds `/` or `@`, then redact_text
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,20 @@ def redact_text(text: str) -> str:
     text = _API_KEY.sub("cmem_***", text)
     text = _BEARER.sub(lambda m: m.group("head") + "***", text)
     return _REQUIREPASS.sub(lambda m: m.group("head") + "***", text)
+
+
+def redact_url(url: str) -> str:
+    """`url` with its password replaced by *** (`redis://u:***@h:1/0`), and any other secret redacted (pure).
+
+    The userinfo ends at the last `@`, so a password holding `/` or `@` is still hidden whole.
+    """
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        auth, at, hostpart = rest.rpartition("@")
+        if at:
+            user, colon, _secret = auth.partition(":")
+            url = f"{scheme}://{user}{':***' if colon else ''}@{hostpart}"
+    return redact_text(url)
 
 
 def redact_value(value: Any) -> Any:
