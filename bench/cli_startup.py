@@ -109,7 +109,7 @@ def main() -> int:
         def python_pass() -> float:
             return timed([sys.executable, "-c", "pass"], env)
 
-        for argv in [["--version"], *([*g.words, "--help"] for g in GROUPS if len(g.words) == 1)]:
+        for argv in [["--version"], *([*g.words, "--help"] for g in GROUPS)]:
             floor, t = paired(python_pass, lambda argv=argv: timed([CLI, *argv], env))  # type: ignore[misc]
             results.append((f"cmem-ops {' '.join(argv)}", floor, t, 10.0))
 

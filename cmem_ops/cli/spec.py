@@ -19,7 +19,8 @@ class ValueCheckError(ValueError):
 class Option(NamedTuple):
     """One command-line option (or positional, when `flags` is a bare name).
 
-    `kind`: "flag" (store_true), "value" (one value), "append" (repeatable, collected in a list).
+    `kind`: "flag" (store_true), "value" (one value), "append" (repeatable, collected in a list),
+    "words" (a positional taking any number of words, collected in a list).
     `type`: a converter str -> value raising ValueCheckError/ValueError, or "module:EnumName"
     (resolved only when this command's parser is built; its values become the choices).
     """
