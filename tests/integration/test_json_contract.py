@@ -13,6 +13,7 @@ import json
 import pytest
 
 from cmem_ops.cli.commands import COMMANDS
+from cmem_ops.cli.parser import split_words
 from cmem_ops.result import SCHEMA
 from tests.envelope import check_envelope
 from tests.support import run_cli, user_env
@@ -126,9 +127,8 @@ NOTHING_RUNNING = [
 
 @pytest.mark.parametrize("argv", NOTHING_RUNNING, ids=lambda a: " ".join(a))
 def test_commands_with_nothing_running_print_one_valid_envelope(tmp_path, argv):
-    command = next(c.name for c in JSON_COMMANDS if tuple(argv[:len(c.words)]) == c.words
-                   and len(c.words) == max(len(d.words) for d in JSON_COMMANDS if argv[:len(d.words)] == d.words))
-    check_envelope(run_cli(user_env(tmp_path), *argv, "--json", timeout=120), command)
+    words, _ = split_words(argv)
+    check_envelope(run_cli(user_env(tmp_path), *argv, "--json", timeout=120), ".".join(words))
 
 
 def test_a_managed_store_through_every_store_command(tmp_path):
