@@ -163,7 +163,7 @@ def stop(ctx: Context, timeout: float = 30) -> PgStatus:
     """Stop the managed cluster (pg_ctl stop -m fast) only when its identity proves it is ours; data is kept."""
     if postgres_mode(ctx) is PgMode.EXTERNAL:
         return status(ctx)
-    with cluster.cluster_lock(ctx.paths):
+    with cluster.cluster_lock(ctx.paths, create=False):
         state = cluster.load_state(ctx.paths)
         record = cluster.running_record(ctx.paths, state, adopt=True)
         if record is None or state is None:
