@@ -40,7 +40,9 @@ def redact_url(url: str) -> str:
 
 
 def redact_value(value: Any) -> Any:
-    """Redact every string inside a JSON-like value (pure)."""
+    """Redact every string inside a JSON-like value, except a Revealed one (pure)."""
+    if isinstance(value, Revealed):
+        return str(value)
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
@@ -48,3 +50,9 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, list):
         return [redact_value(v) for v in value]
     return value
+
+
+class Revealed(str):
+    """A secret that IS a command's output (a just-created API key): redact_value leaves it as is."""
+
+    __slots__ = ()

@@ -23,9 +23,9 @@ from ..http_client import HttpError
 from ..paths import Paths
 from ..pidfile import PidRecord, read_pidfile
 from ..redis_url import parse_redis_url
-from ..resp import RespConnection
 from ..runner import Completed, Runner
 from ..settings import read_settings_file
+from ..store_client import StoreConnection, open_store
 from ..wait import Deadline, poll
 from .fake_llm import FakeLlm
 
@@ -123,8 +123,8 @@ class World:
     def prefix(self) -> str:
         return str(self.settings()["CLAUDE_MEM_QUEUE_REDIS_PREFIX"])
 
-    def redis(self, timeout: float = 5.0) -> RespConnection:
-        return RespConnection(parse_redis_url(str(self.settings()["CLAUDE_MEM_REDIS_URL"])), timeout=timeout)
+    def redis(self, timeout: float = 5.0) -> StoreConnection:
+        return open_store(parse_redis_url(str(self.settings()["CLAUDE_MEM_REDIS_URL"])), timeout)
 
     def record(self, component: str) -> PidRecord | None:
         """cmem-ops' record of `component` (server, worker-1, postgres) or the store's."""

@@ -25,7 +25,7 @@ from ..http_client import HttpError
 from ..lifecycle import keys as keys_service
 from ..lifecycle.stack_config import load_config
 from ..redis_url import RedisTarget
-from ..resp import RespConnection
+from ..store_client import open_store
 from ..wait import Deadline, poll
 from .stuck import (
     MIN_AGE_S,
@@ -154,7 +154,7 @@ def _recover_one(client: ApiClient, target: RedisTarget, local: bool, state: Job
         # Prove it again right before acting: the holder must still be dead.
         if holder_alive(state.holder_pid, local) is not False:
             return JobOutcome(job.id, False, None, None, None, f"skipped: {job.locked_by} is no longer provably dead")
-        with RespConnection(target, timeout=5.0) as conn:
+        with open_store(target, 5.0) as conn:
             deleted = conn.command("DEL", state.lock_key) == 1
     try:
         cancel = client.cancel_job(job.id)

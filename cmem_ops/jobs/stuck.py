@@ -29,7 +29,8 @@ from typing import Any
 from ..pidfile import read_proc
 from ..redaction import redact_text
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError
+from ..resp import RespError
+from ..store_client import open_store
 
 EVENT_QUEUE = "server_beta_generate_event"
 SUMMARY_QUEUE = "server_beta_generate_summary"
@@ -176,7 +177,7 @@ def read_locks(target: RedisTarget, keys: Iterable[str], timeout: float) -> dict
     wanted = list(dict.fromkeys(keys))
     if not wanted:
         return {}
-    with RespConnection(target, timeout=timeout) as conn:
+    with open_store(target, timeout) as conn:
         return {key: conn.command("EXISTS", key) == 1 for key in wanted}
 
 

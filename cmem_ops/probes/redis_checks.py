@@ -6,8 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 from ..store.binaries import MIN_REDIS
-from ..store.flavour import Flavour
-from ..store.status import detect_flavour
+from ..store.flavour import Flavour, detect_flavour
 from ..versions import at_least
 from .base import ProbeResult, Status
 from .redis_conn import StoreHints, StoreSnapshot

@@ -23,7 +23,9 @@ from ..jobs.stuck import ScanError, ScanSide, Verdict, format_recovery_commands,
 from ..paths import Paths
 from ..pidfile import identify, read_pidfile
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError
+from ..resp import RespError
+from ..store_answer import ask
+from ..store_client import open_store
 from ..wait import Deadline
 from .base import Group, ProbeResult, Status, Stopwatch
 
@@ -119,7 +121,7 @@ def parse_consumer_prefixes(client_list: str) -> set[str]:
 
 def read_consumer_prefixes(target: RedisTarget, timeout: float) -> set[str]:
     """The prefixes BullMQ workers connected to the store consume (socket/RESP errors propagate)."""
-    with RespConnection(target, timeout=timeout) as conn:
+    with open_store(target, timeout) as conn:
         return parse_consumer_prefixes(conn.text("CLIENT", "LIST"))
 
 
@@ -182,12 +184,8 @@ def explain_info_timeout(results: list[ProbeResult], store_error: str | None, st
 
 def store_error(target: RedisTarget, timeout: float) -> str | None:
     """None when the store answers PING, else why not."""
-    try:
-        with RespConnection(target, timeout=timeout) as conn:
-            conn.command("PING")
-        return None
-    except (OSError, RespError) as exc:
-        return f"{target.address}: {exc}"
+    answer = ask(target, timeout)
+    return None if answer.ok else f"{target.address}: {answer.error}"
 
 
 def probe_stuck_jobs(database_url: str | None, target: RedisTarget | None, prefix: str | None, base_url: str,

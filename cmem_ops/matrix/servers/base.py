@@ -8,7 +8,8 @@ from typing import Protocol
 
 from ...errors import ProcessError
 from ...redis_url import RedisTarget
-from ...resp import RespConnection, RespError
+from ...resp import RespError
+from ...store_client import open_store, ping_error
 from ...wait import Deadline, poll
 
 
@@ -42,18 +43,13 @@ class StartedServer(Protocol):
 
 def ping_once(target: RedisTarget, timeout: float) -> str | None:
     """None when PING (with AUTH) answers, else the error text."""
-    try:
-        with RespConnection(target, timeout=timeout) as conn:
-            conn.command("PING")
-        return None
-    except (OSError, RespError) as exc:
-        return f"{type(exc).__name__}: {exc}"
+    return ping_error(target, timeout)
 
 
 def wait_for_ping(target: RedisTarget, deadline: Deadline, what: str, hint: str) -> None:
     """Poll PING until it answers; OpsTimeoutError naming `what` and the last error at the deadline."""
     def pong() -> bool:
-        with RespConnection(target, timeout=max(min(0.5, deadline.remaining()), 0.05)) as conn:
+        with open_store(target, timeout=max(min(0.5, deadline.remaining()), 0.05)) as conn:
             conn.command("PING")
         return True
 
