@@ -32,11 +32,15 @@ def probe_http(base_url: str, api_key: str | None, timeout: float, required: boo
             return request("GET", base + path, headers=headers, timeout=wait), None, sw.ms
         except HttpError as exc:
             return None, describe(exc, wait), sw.ms
+        except ValueError as exc:  # not an http(s) URL, or a port that is not a number
+            return None, f"invalid server URL: {redact_text(str(exc))}", sw.ms
 
     resp, err, ms = get("/healthz")
     if resp is None:
         results.append(ProbeResult("healthz", label, Status.FAIL, f"GET /healthz: {err}",
-                                   hint="start the server: cmem-ops server start   (or cmem-ops stack up)",
+                                   hint=("fix CLAUDE_MEM_SERVER_HOST / CLAUDE_MEM_SERVER_PORT in settings.json"
+                                         if (err or "").startswith("invalid server URL") else
+                                         "start the server: cmem-ops server start   (or cmem-ops stack up)"),
                                    group=Group.SERVER, required=required).timed(ms))
         return results
     body = resp.json_object()
