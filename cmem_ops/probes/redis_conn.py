@@ -225,7 +225,14 @@ def _failed(answer: Answer, hints: StoreHints, timeout: float, label: str, sw: S
     failed = ProbeResult(d.probe, label, d.status, d.summary, detail=d.detail, hint=d.hint, data=data).timed(sw.ms)
     if d.probe == "tcp":
         return [failed]
-    return [ProbeResult("tcp", label, Status.OK, f"connected to {answer.address}").timed(sw.ms), failed]
+    results = [ProbeResult("tcp", label, Status.OK, f"connected to {answer.address}").timed(sw.ms), failed]
+    if answer.failure is Failure.MISCONF:  # the cause is persistence: say so where people look for it
+        keys = ("aof_last_write_status", "rdb_last_bgsave_status")
+        statuses: dict[str, str] = {k: answer.info[k] for k in keys if k in answer.info}
+        results.append(ProbeResult("persistence", label, Status.FAIL, "writes are refused: the store cannot save "
+                                   "its data (MISCONF)", detail=", ".join(f"{k}:{v}" for k, v in statuses.items()),
+                                   hint=d.hint, data={**statuses, "dir": answer.config.get("dir")}).timed(sw.ms))
+    return results
 
 
 def close_quietly(conn: StoreConnection | None) -> None:
