@@ -15,6 +15,7 @@ from ..settings import read_settings_file
 from .base import Group, ProbeResult, Status, Stopwatch
 
 PROBE_BYTES = 4096
+FULL_BYTES = 1024 * 1024  # less than one AOF rewrite buffer: call the disk full
 LOW_SPACE_BYTES = 64 * 1024 * 1024  # below this a queue store's AOF rewrite can fail
 
 
@@ -44,9 +45,13 @@ def _data_dir(paths: Paths) -> ProbeResult:
         return ProbeResult("data dir", where, Status.FAIL, f"not writable: {exc.strerror}", hint=fix,
                            group=Group.FILES).timed(sw.ms)
     free = _free_bytes(paths.data_dir)
+    if free is not None and free < FULL_BYTES:
+        return ProbeResult("data dir", where, Status.FAIL, f"disk full: only {free // 1024} KiB free",
+                           detail="the queue store refuses writes (MISCONF) once its disk is full",
+                           hint=f"free disk space on {where} (df -h {where})", group=Group.FILES).timed(sw.ms)
     if free is not None and free < LOW_SPACE_BYTES:
-        return ProbeResult("data dir", where, Status.WARN, f"writable, but only {free // 1024} KiB free",
-                           detail="the queue store stops accepting jobs when its disk fills",
+        return ProbeResult("data dir", where, Status.WARN, f"disk nearly full: {free // (1024 * 1024)} MiB free",
+                           detail="the queue store refuses writes (MISCONF) once its disk is full",
                            hint=f"free disk space on {where} (df -h {where})", group=Group.FILES,
                            required=False).timed(sw.ms)
     mode = paths.data_dir.stat().st_mode & 0o777

@@ -173,6 +173,8 @@ def persistence_fix(config: dict[str, str], hints: StoreHints) -> str:
     where = config.get("dir")
     if where:
         return f"free disk space on {where} (df -h {where}); writes resume once a save succeeds: cmem-ops doctor"
+    if where == "":  # getcwd() failed in the server: its working dir was removed
+        return f"the store's data dir was removed while it ran (CONFIG GET dir is empty): {hints.restart}"
     why = config.get("dir!", "CONFIG GET dir is not allowed")
     return (f"free disk space in the store's data dir (its path is unknown: {why}); "
             f"writes resume once a save succeeds: cmem-ops doctor")
