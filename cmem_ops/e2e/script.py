@@ -6,17 +6,17 @@ survived it; on a failure it shows the logs of the failing part and keeps the da
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from ..context import build_context
-from ..errors import MissingError, OpsError
+from ..errors import OpsError
 from ..logs import tail_lines
 from ..paths import Paths
 from ..pidfile import identify
@@ -27,7 +27,16 @@ from .fake_llm import FakeLlm
 from .steps import STEPS, StepDef
 from .world import StepFailed, World, private_env
 
-PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+
+class StepStatus(StrEnum):
+    """A step's verdict; SKIP follows an earlier failure the step depends on."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    SKIP = "SKIP"
+
+
+PASS, FAIL, SKIP = StepStatus.PASS, StepStatus.FAIL, StepStatus.SKIP
 LOG_STEMS = {"redis": "redis", "postgres": "postgres", "server": "server", "worker": "worker",
              "claude-mem": "claude-mem"}
 
@@ -37,7 +46,7 @@ class StepResult:
     """One step's verdict."""
 
     name: str
-    status: str
+    status: StepStatus
     elapsed_s: float
     detail: str
 
@@ -54,7 +63,7 @@ class E2eReport:
 
     @property
     def ok(self) -> bool:
-        return all(s.status == PASS for s in self.steps)
+        return all(s.status is StepStatus.PASS for s in self.steps)
 
 
 def link_runtime(source: Paths, target: Paths) -> bool:
@@ -142,9 +151,6 @@ def run_e2e(*, runtime_from: Path | None = None, keep: bool = False, say: Callab
         data_dir.mkdir(mode=0o700, parents=True)
         t_rt = time.monotonic()
         try:
-            if importlib.util.find_spec("psycopg") is None:
-                raise MissingError("psycopg is needed to count jobs in Postgres",
-                                   hint="pip install 'cmem-ops[postgres]'")
             runtime = prepare_runtime(world.paths, runtime_from, env, runner, say)
             record(StepResult("claude-mem runtime", PASS, time.monotonic() - t_rt, runtime))
         except OpsError as exc:

@@ -114,7 +114,7 @@ def run_target(prov: Provision, options: MatrixOptions, base_env: Mapping[str, s
     pre = Stopwatch()
     if prov.kind is SourceKind.DOCKER and prov.pull and prov.image:
         progress(f"{target.name}: pulling {prov.image}")
-        ok, error = pull_image(runner, prov.image, options.pull_timeout)
+        ok, error = pull_image(prov.image, options.pull_timeout)
         if not ok:
             why = f"image {prov.image} is not on this engine and `docker pull` failed: {error}"
             return replace(base, verdict=Verdict.SKIP, reason="; ".join((*prov.passed_over, why)),
