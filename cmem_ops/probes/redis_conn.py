@@ -1,8 +1,12 @@
 """Connect to the queue store: TCP, PING (with AUTH), and one INFO + CONFIG snapshot for the checks.
 
 The connection comes from store_client.open_store and what answered from store_answer; this module
-turns a failed Answer into words and a fix (`diagnose`, pure), the one mapping from a server's
-replies to causes that every probe and start check uses.
+turns a failed Answer into words and a fix, the one mapping from a server's replies to causes that
+every probe and start check uses:
+
+    diagnose(answer, hints, timeout) -> Diagnosis          pure: probe name, status, summary, detail, hint
+    explain_failure(target, exc, timeout, mode) -> Diagnosis   for code that caught an open_store error
+    connect(target, timeout, hints, label)                 the doctor's tcp + ping probes and snapshot
 """
 
 from __future__ import annotations
@@ -131,6 +135,11 @@ def diagnose(answer: Answer, hints: StoreHints, timeout: float) -> Diagnosis:
         return Diagnosis("ping", Status.FAIL, f"database {t.db} does not exist on {t.address}: {has}", text,
                          f"use an existing database: CLAUDE_MEM_REDIS_URL={_url_with(t, db=0)}")
     return Diagnosis("ping", Status.FAIL, f"PING failed: {text}", "", hints.inspect)
+
+
+def explain_failure(target: RedisTarget, exc: BaseException, timeout: float, mode: str = "external") -> Diagnosis:
+    """Words and fix for an error open_store / StoreConnection raised (a second look may open one connection)."""
+    return diagnose(answer_for_failure(target, exc, timeout), StoreHints.for_mode(mode, target), timeout)
 
 
 def _auth(answer: Answer, hints: StoreHints, text: str) -> Diagnosis:
