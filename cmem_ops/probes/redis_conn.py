@@ -209,8 +209,14 @@ def connect(target: RedisTarget, timeout: float, hints: StoreHints, label: str
                            ).timed(sw.ms)]
     if not answer.info:
         conn.close()
-        results.append(ProbeResult("info", label, Status.FAIL, f"INFO failed: {answer.error or 'empty reply'}",
-                                   hint="the queue store must allow INFO; check its ACL / rename-command settings"))
+        refused = answer.info_error
+        if isinstance(refused, NoPermError):
+            d = _noperm(answer, refused)
+            results.append(ProbeResult("info", label, Status.FAIL, d.summary, detail=d.detail, hint=d.hint))
+        else:
+            results.append(ProbeResult("info", label, Status.FAIL, f"INFO failed: {refused or 'empty reply'}",
+                                       hint="the queue store must allow INFO; check its ACL / rename-command "
+                                            "settings"))
         return results, None, None
     config: dict[str, str] | None = {}
     config_error = None

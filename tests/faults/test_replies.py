@@ -269,3 +269,33 @@ def test_busy_script_is_named_with_script_kill(tmp_path):
             runner.close()
     d = _diagnose(answer)
     assert "busy running a script" in d.summary and "SCRIPT KILL" in d.hint
+
+
+@needs_binary
+def test_noperm_on_info_names_info(tmp_path):
+    with real_server(BINARY, tmp_path / "s") as server:
+        with open_store(_target(server), 2.0) as admin:
+            admin.command("ACL", "SETUSER", "noinfo", "on", ">pw", "~*", "&*", "+@all", "-info")
+        env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=f"redis://noinfo:pw@127.0.0.1:{server.port}/0")
+        results = _doctor(env, "store")
+    assert results["store/ping"]["status"] == "ok" and "as user noinfo" in results["store/ping"]["summary"]
+    info = results["store/info"]
+    assert info["status"] == "fail" and info["summary"] == "ACL user 'noinfo' may not run INFO (NOPERM)"
+    assert info["hint"].startswith("ACL SETUSER noinfo +info")
+
+
+@needs_binary
+def test_start_check_names_the_cause_as_the_doctor_does(tmp_path):
+    from cmem_ops.claudemem.env import StackConfig
+    from cmem_ops.errors import NotRunningError
+    from cmem_ops.lifecycle.prestart import check_queue_store
+
+    with real_server(BINARY, tmp_path / "s") as server:
+        cfg = StackConfig(tmp_path, None, f"redis://127.0.0.1:{server.port}/99", "p")
+        with pytest.raises(ConfigError, match="database 99 does not exist") as bad_db:
+            check_queue_store(cfg, timeout=1.0)
+        check_queue_store(replace(cfg, redis_url=f"redis://127.0.0.1:{server.port}/1"), timeout=1.0)
+    assert bad_db.value.hint and bad_db.value.hint.endswith("/0")
+    with pytest.raises(NotRunningError, match="connection refused") as down:
+        check_queue_store(replace(cfg, redis_url=f"redis://127.0.0.1:{free_port()}/0"), timeout=1.0)
+    assert down.value.hint == "cmem-ops store start   (or cmem-ops stack up)"
