@@ -27,6 +27,15 @@ RespError)` keeps catching everything):
         └── RespProtocolError          bytes that are not RESP (resp.py)
     RespError and its subclasses       the server's error replies (resp.py)
 
+Typical use (a new probe):
+
+    answer = ask(target, 2.0)                       # store_answer.py
+    if not answer.ok:
+        d = diagnose(answer, StoreHints.for_mode(mode, target), 2.0)   # probes/redis_conn.py: words + fix
+    with open_store(target, 2.0) as conn:           # then ask what you need
+        replicas = conn.command("ROLE")
+    ask(target, 2.0, ssl_context=ssl.create_default_context(cafile=ca))   # a private CA for rediss://
+
 Cheap to import (no ssl unless TLS is used): `cmem-ops status` goes through here.
 """
 
