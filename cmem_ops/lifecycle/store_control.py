@@ -204,6 +204,9 @@ def stop(ctx: Context, *, timeout: float = 15.0) -> process.StopResult:
     if mode is not RedisMode.MANAGED:
         return process.StopResult(process.StopOutcome.NOT_RUNNING, None, "",
                                   f"the queue store is {mode.value}: cmem-ops never stops it")
+    if not ctx.paths.redis_dir.is_dir():  # no server can run on a data dir that does not exist; create nothing
+        return process.StopResult(process.StopOutcome.NOT_RUNNING, None, "",
+                                  f"the managed store is not running (no {ctx.paths.redis_dir})")
     return stop_managed(ctx.paths, settings, timeout)
 
 
