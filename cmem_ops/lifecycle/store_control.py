@@ -24,6 +24,7 @@ from ..errors import ConfigError, ConflictError, NotRunningError, OpsError, file
 from ..paths import Paths
 from ..pidfile import write_pidfile
 from ..settings import (
+    KEY_PORT,
     RedisMode,
     Settings,
     load_settings,
@@ -219,10 +220,23 @@ def stop_managed(paths: Paths, settings: Settings | None, timeout: float) -> pro
             raise file_error(exc, "remove", exc.filename or paths.redis_pid) from None
 
 
+def _refuse_foreign_port(paths: Paths, port: int) -> None:
+    """Before a restart stops anything: the port the start will use must be free or held by our own server."""
+    view = observe(paths.redis_data, paths.redis_pid)
+    if any(port in server.ports for server in view.servers) or not port_answers(state.HOST, port):
+        return
+    raise ConflictError(
+        f"port {port} (from settings.json) already answers on {state.HOST}: {describe_listener(state.HOST, port)}, "
+        f"held by {describe_holders(port)}; the restart would stop the store and fail to start it again, so "
+        "nothing was stopped",
+        hint=f"stop whatever listens there (ss -ltnp 'sport = :{port}'), or fix {KEY_PORT} in {paths.settings_file}")
+
+
 def restart(ctx: Context, *, timeout: float = 15.0) -> process.StartResult:
     """Validate a start fully, then stop and start under one lock; if the start fails, say the store is down."""
     with process.store_lock(ctx.paths):
-        prepare(ctx.paths, dict(ctx.settings.env), ctx.runner, None, False)  # raises before anything stops
+        ready = prepare(ctx.paths, dict(ctx.settings.env), ctx.runner, None, False)  # raises before anything stops
+        _refuse_foreign_port(ctx.paths, ready.plan.port)
         stopped = _stop_locked(ctx.paths, _fresh_settings(ctx), timeout)
         try:
             return _start_locked(ctx, None, False, timeout)

@@ -278,3 +278,34 @@ def test_two_data_dirs_never_touch_each_other(started, tmp_path):
     finally:
         cli(other, "store", "stop")
     assert world.pids_in(tmp_path / "other") == []
+
+
+def test_a_restart_whose_start_fails_says_the_store_is_down_and_what_to_run(started, tmp_path):
+    env = started
+    data = write_acked(env, "k")
+    broken = tmp_path / "broken-bin"
+    broken.mkdir()
+    fake = broken / "valkey-server"  # a broken upgrade: answers --version, dies on start
+    fake.write_text('#!/bin/sh\nif [ "$1" = "--version" ]; then echo "Valkey server v=99.0.0 sha=0"; exit 0; fi\n'
+                    'echo "fatal: cannot start" >&2\nexit 1\n')
+    fake.chmod(0o755)
+    out = cli({**env, "PATH": f"{broken}:{env['PATH']}"}, "store", "restart")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "was stopped and did not start again, so it is down" in out.stderr
+    assert "cmem-ops store start" in out.stderr and servers(env) == []
+    assert cli(env, "store", "start").returncode == 0
+    assert_readable(env, data)
+
+
+def test_a_restart_onto_a_port_someone_else_holds_stops_nothing(started, tmp_path, redis_binary):
+    env = started
+    pid = servers(env)[0]
+    with real_server(redis_binary, tmp_path / "foreign") as foreign:
+        path = world.data_dir(env) / "settings.json"
+        good = path.read_text()
+        path.write_text(json.dumps({**json.loads(good), "CLAUDE_MEM_REDIS_PORT": str(foreign.port)}))
+        out = cli(env, "store", "restart")
+        assert out.returncode == 5 and "nothing was stopped" in out.stderr
+        assert f"pid {foreign.proc.pid}" in out.stderr
+        assert servers(env) == [pid]
+        path.write_text(good)
