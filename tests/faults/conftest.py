@@ -26,12 +26,14 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """A new user's environment; afterwards every process in its tree must have been stopped by the CLI."""
     environment = user_env(tmp_path)
     yield environment
+    on_data_dir = world.servers(environment)
     with contextlib.suppress(subprocess.TimeoutExpired):
         world.run_cli(environment, "store", "stop", timeout=30)
     left = world.pids_in(tmp_path)
     world.kill_all(left)
     with contextlib.suppress(OSError):
         subprocess.run(["umount", "-l", str(world.redis_data(environment))], capture_output=True, check=False)
+    assert len(on_data_dir) <= 1, f"two servers ran on one data dir at the end of the test: {on_data_dir}"
     assert not left, f"processes left running in {tmp_path} after `store stop`: {left}"
 
 
