@@ -38,10 +38,20 @@ def _spawn_cli(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def _is_server(pid: int) -> bool:
+    try:
+        exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+    except OSError:
+        return False
+    return "valkey" in exe or "redis" in exe
+
+
 def _first_server(env: dict[str, str], proc: subprocess.Popen[str], timeout: float = 30) -> int | None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = servers(env)
+        # Only once it is the server: between fork and exec the child is still a Python copy of the CLI, and
+        # stopping that would stop subprocess.Popen itself (which waits for the exec), not the store.
+        found = [pid for pid in servers(env) if _is_server(pid)]
         if found:
             return found[0]
         if proc.poll() is not None:
