@@ -64,6 +64,10 @@ def aside_name(database: str, now: dt.datetime | None = None) -> str:
 def prepare_postgres(ctx: Context, part: PostgresPart, dump: Path, force_external: bool, deadline: Deadline,
                      say: Say = lambda _m: None) -> PreparedPostgres:
     """Check that the dump can be restored here; raise before anything stops when it cannot."""
+    if pg_service.postgres_mode(ctx) == pg_service.MANAGED:
+        say("postgres: starting the managed cluster (created on first start: a fresh data dir restores too)...")
+        pg_service.start(ctx, timeout=max(min(deadline.remaining(), 120.0), 5.0))
+        ctx = ctx.reload()
     db = claude_mem_database(ctx)
     if db.mode != pg_service.MANAGED and not force_external:
         raise ConfigError(

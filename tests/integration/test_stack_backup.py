@@ -95,3 +95,32 @@ def test_an_external_database_is_not_overwritten_unless_forced(stack, tmp_path):
     restored = restore_stack_archive(ctx, archive, force_external=True)
     assert rows(url) == {"projects": 2, "agent_events": 10}
     assert restored.postgres_aside.endswith(".dump")  # its contents were saved before the overwrite
+
+
+def test_a_fresh_data_dir_gets_every_row_and_key_back(stack, tmp_path):
+    import os
+    import shutil
+
+    from cmem_ops.lifecycle import postgres as pg
+    from tests.pg_support import reachable_pg_root
+
+    env, url = stack
+    seed(url, 2, 7)
+    r = redis.Redis.from_url(build_context(env).settings.redis_url)
+    r.set("kept", "yes")
+    archive = backup_stack(build_context(env), tmp_path / "out").archive
+    fresh = user_env(tmp_path / "fresh")
+    root = reachable_pg_root() if os.geteuid() == 0 else None
+    if root:
+        fresh["CMEM_OPS_POSTGRES_ROOT"] = str(root)
+    try:
+        restored = restore_stack_archive(build_context(fresh), archive)
+        new_url = pg.database_url(build_context(fresh))
+        assert new_url != url and rows(new_url) == {"projects": 2, "agent_events": 14}
+        assert redis.Redis.from_url(build_context(fresh).settings.redis_url).get("kept") == b"yes"
+        assert restored.store_aside is None  # nothing was there to keep
+    finally:
+        store_service.stop(build_context(fresh))
+        pg.stop(build_context(fresh))
+        if root:
+            shutil.rmtree(root, ignore_errors=True)
