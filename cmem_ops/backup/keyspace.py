@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, parse_info
+from ..resp import parse_info
+from ..store_client import open_store
 
 _DB_LINE = re.compile(r"keys=(\d+),expires=(\d+)")
 
@@ -41,7 +42,7 @@ def parse_keyspace(info: dict[str, str]) -> KeyCount:
 
 def read_keyspace(target: RedisTarget, timeout: float = 5.0) -> KeyCount:
     """The key count a running server reports; socket and RESP errors propagate."""
-    with RespConnection(target, timeout=timeout) as conn:
+    with open_store(target, timeout) as conn:
         return parse_keyspace(parse_info(conn.text("INFO", "keyspace")))
 
 

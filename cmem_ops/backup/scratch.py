@@ -20,12 +20,13 @@ from pathlib import Path
 from ..errors import ProcessError
 from ..paths import write_private_file
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError, parse_info
+from ..resp import RespError, parse_info
 from ..runner import Runner
 from ..store.binaries import ServerBinary
 from ..store.config import quote
 from ..store.ports import choose_port, port_is_free
 from ..store.state import HOST, new_password
+from ..store_client import open_store
 from ..supervisor import wait_ready
 from ..wait import Deadline, poll
 
@@ -52,7 +53,7 @@ def render_scratch_config(port: int, password: str, data_dir: Path, log_file: Pa
 
 def info(target: RedisTarget, section: str = "persistence", timeout: float = 5.0) -> dict[str, str]:
     """INFO `section` of a server, parsed; socket and RESP errors propagate."""
-    with RespConnection(target, timeout=timeout) as conn:
+    with open_store(target, timeout) as conn:
         return parse_info(conn.text("INFO", section))
 
 
@@ -97,7 +98,7 @@ def _loaded_quietly(target: RedisTarget) -> bool:
 
 def _shutdown(child: subprocess.Popen[bytes], target: RedisTarget) -> None:
     if child.poll() is None:
-        with contextlib.suppress(OSError, RespError), RespConnection(target, timeout=5.0) as conn:
+        with contextlib.suppress(OSError, RespError), open_store(target, 5.0) as conn:
             conn.command("SHUTDOWN")  # save "" and appendonly: the AOF is fsynced, no RDB written
     try:
         child.wait(timeout=15)
@@ -108,7 +109,7 @@ def _shutdown(child: subprocess.Popen[bytes], target: RedisTarget) -> None:
 
 def enable_aof(target: RedisTarget, deadline: Deadline) -> None:
     """Turn appendonly on and wait until the AOF it rewrites from memory is complete."""
-    with RespConnection(target, timeout=10.0) as conn:
+    with open_store(target, 10.0) as conn:
         conn.command("CONFIG", "SET", "appendonly", "yes")
 
     def done() -> bool:
@@ -126,5 +127,5 @@ def enable_aof(target: RedisTarget, deadline: Deadline) -> None:
 
 def save_rdb(target: RedisTarget, deadline: Deadline) -> None:
     """SAVE in the foreground (the scratch server serves nobody else)."""
-    with RespConnection(target, timeout=max(deadline.remaining(), 1.0)) as conn:
+    with open_store(target, max(deadline.remaining(), 1.0)) as conn:
         conn.command("SAVE")

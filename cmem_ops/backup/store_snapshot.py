@@ -20,11 +20,12 @@ from ..errors import ConfigError, OpsError, ProcessError
 from ..paths import ensure_private_dir
 from ..pidfile import PidRecord
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError, parse_config_pairs
+from ..resp import RespError, parse_config_pairs
 from ..settings import RedisMode
 from ..store import state
 from ..store.binaries import Candidate, ServerBinary, inspect_binary
 from ..store.pinned import pinned_binary
+from ..store_client import open_store
 from ..wait import Deadline, poll
 from .checktool import check_rdb
 from .keyspace import KeyCount, read_keyspace
@@ -121,7 +122,7 @@ def checked(binary: ServerBinary, dest: Path, live: KeyCount | None, how: str, c
 def _bgsave_copy(target: RedisTarget, default_dir: Path, dest: Path, deadline: Deadline) -> KeyCount:
     def started() -> bool:
         try:
-            with RespConnection(target, timeout=5.0) as conn:
+            with open_store(target, 5.0) as conn:
                 conn.command("BGSAVE")
         except RespError as exc:
             if "in progress" in str(exc).lower():
@@ -155,7 +156,7 @@ def _bgsave_copy(target: RedisTarget, default_dir: Path, dest: Path, deadline: D
 
 def _rdb_location(target: RedisTarget, default_dir: Path) -> tuple[Path, str]:
     try:
-        with RespConnection(target, timeout=5.0) as conn:
+        with open_store(target, 5.0) as conn:
             config = parse_config_pairs(conn.command("CONFIG", "GET", "dir")) | parse_config_pairs(
                 conn.command("CONFIG", "GET", "dbfilename"))
     except (OSError, RespError):
