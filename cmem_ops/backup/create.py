@@ -41,12 +41,13 @@ def default_backup_dir(ctx: Context) -> Path:
     return ctx.paths.data_dir / "backups"
 
 
-def store_part(snapshot: StoreSnapshot) -> StorePart:
+def store_part(snapshot: StoreSnapshot, queue_prefix: str | None = None) -> StorePart:
     """The manifest entry of a checked store snapshot (pure)."""
     return StorePart(file=FileEntry(STORE_ENTRY, snapshot.sha256, snapshot.size), flavour=snapshot.flavour,
                      version=snapshot.version, binary=snapshot.binary, rdb=snapshot.header.text,
                      rdb_version=snapshot.header.version, keys=snapshot.check.keys or 0,
-                     expires=snapshot.check.expires or 0, check=snapshot.check.summary, how=snapshot.how)
+                     expires=snapshot.check.expires or 0, check=snapshot.check.summary, how=snapshot.how,
+                     queue_prefix=queue_prefix)
 
 
 def backup_store(ctx: Context, to_dir: Path | None = None, timeout: float = 300.0, say: Say = lambda _m: None
@@ -80,7 +81,7 @@ def _backup(ctx: Context, kind: str, to_dir: Path | None, timeout: float, say: S
         snapshot = take_snapshot(ctx, staging / "store", deadline, say)
         files[STORE_ENTRY] = snapshot.path
         manifest = Manifest(kind=kind, created_at=t0.strftime("%Y-%m-%dT%H:%M:%SZ"), cmem_ops=__version__,
-                            postgres=pg, store=store_part(snapshot))
+                            postgres=pg, store=store_part(snapshot, ctx.settings.queue_prefix))
         say(f"writing the archive in {dest_dir}...")
         archive = write_archive(dest_dir / default_archive_name(kind, t0), manifest, files)
     finally:

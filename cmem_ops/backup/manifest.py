@@ -44,6 +44,7 @@ class StorePart:
     expires: int
     check: str
     how: str
+    queue_prefix: str | None = None  # claude-mem's CLAUDE_MEM_QUEUE_REDIS_PREFIX: its BullMQ keys live under it
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def _store(data: dict[str, Any] | None) -> StorePart | None:
     return StorePart(file=_file(data["file"]), flavour=str(data["flavour"]), version=str(data["version"]),
                      binary=str(data["binary"]), rdb=str(data["rdb"]), rdb_version=int(data["rdb_version"]),
                      keys=int(data["keys"]), expires=int(data["expires"]), check=str(data["check"]),
-                     how=str(data["how"]))
+                     how=str(data["how"]), queue_prefix=data.get("queue_prefix"))
 
 
 def _postgres(data: dict[str, Any] | None) -> PostgresPart | None:

@@ -21,12 +21,13 @@ from pathlib import Path
 from ..context import Context
 from ..errors import ConfigError, OpsError
 from ..paths import ensure_private_dir
+from ..settings import KEY_PREFIX, RedisMode, write_settings_keys
 from ..wait import Deadline
 from .archive import extract_archive
 from .keyspace import KeyCount
 from .manifest import Manifest
 from .quiesce import Quiesced, quiesce, resume
-from .store_restore import prepare_store, swap_store
+from .store_restore import SwappedStore, prepare_store, swap_store
 
 Say = Callable[[str], None]
 
@@ -66,6 +67,8 @@ def _restore(ctx: Context, archive: Path, timeout: float, say: Say, with_postgre
     ensure_private_dir(ctx.paths.data_dir)
     work = Path(tempfile.mkdtemp(prefix=".cmem-ops-restore-", dir=ctx.paths.data_dir))
     notes: list[str] = []
+    swapped: SwappedStore | None = None
+    pg_done = None
     try:
         say(f"reading {archive}...")
         manifest = extract_archive(archive, work)
@@ -80,33 +83,60 @@ def _restore(ctx: Context, archive: Path, timeout: float, say: Say, with_postgre
 
             pg_plan = prepare_postgres(ctx, manifest.postgres, work / manifest.postgres.file.name, force_external,
                                        deadline, say)
-        prepared = prepare_store(ctx, manifest.store, work / manifest.store.file.name, deadline, say)
+        prepared = None
+        if ctx.settings.redis_mode is RedisMode.MANAGED or not (with_postgres and force_external):
+            prepared = prepare_store(ctx, manifest.store, work / manifest.store.file.name, deadline, say)
+        else:
+            notes.append(f"the {ctx.settings.redis_mode.value} queue store was left as it is (cmem-ops restores only "
+                         "the managed one); claude-mem re-enqueues pending work from Postgres at server start")
         before = quiesce(ctx, say)
-        pg_done = None
         try:
             if pg_plan is not None:
                 from .postgres_restore import swap_postgres, undo_postgres
 
                 pg_done = swap_postgres(ctx, pg_plan, deadline, say)
                 try:
-                    swapped = swap_store(ctx, prepared, deadline, say)
+                    swapped = swap_store(ctx, prepared, deadline, say) if prepared is not None else None
                 except BaseException:
                     say("putting the old Postgres database back...")
                     undo_postgres(ctx, pg_done)
                     raise
-            else:
+            elif prepared is not None:
                 swapped = swap_store(ctx, prepared, deadline, say)
+            if swapped is not None:
+                notes += apply_queue_prefix(ctx, manifest)  # before our server starts again and pins its own
         finally:
             restarted = _resume_quietly(ctx, before, say, notes)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if swapped.aside is not None:
+    if swapped is not None and swapped.aside is not None:
         notes.append(f"the previous store data is kept in {swapped.aside} (remove it when you no longer need it)")
     if pg_done is not None and pg_done.aside:
         notes.append(f"the previous database is kept as {pg_done.aside}")
-    return RestoreResult(archive, manifest, swapped.keys, str(swapped.aside) if swapped.aside else None,
+    return RestoreResult(archive, manifest, swapped.keys if swapped else None,
+                         str(swapped.aside) if swapped and swapped.aside else None,
                          dict(pg_done.rows) if pg_done else None, pg_done.aside if pg_done else None,
                          restarted, tuple(notes), round((time.monotonic() - t0) * 1000, 1))
+
+
+def plan_queue_prefix(backup_prefix: str | None, current: str | None) -> tuple[str | None, str | None]:
+    """(prefix to pin, note) for the restored keys: a fresh data dir takes the backup's prefix (pure)."""
+    if not backup_prefix or backup_prefix == current:
+        return None, None
+    if current is None:
+        return backup_prefix, (f"pinned {KEY_PREFIX}={backup_prefix} from the backup, so claude-mem finds its "
+                               "restored queue")
+    return None, (f"the backup's queue prefix is {backup_prefix} but {KEY_PREFIX} here is {current}: the restored "
+                  "jobs stay under the old prefix (claude-mem re-enqueues pending work from Postgres at start)")
+
+
+def apply_queue_prefix(ctx: Context, manifest: Manifest) -> list[str]:
+    """Pin the backup's queue prefix when none is set here; the note saying what happened."""
+    prefix, note = plan_queue_prefix(manifest.store.queue_prefix if manifest.store else None,
+                                     ctx.reload().settings.queue_prefix)
+    if prefix:
+        write_settings_keys(ctx.paths, {KEY_PREFIX: prefix})
+    return [note] if note else []
 
 
 def _resume_quietly(ctx: Context, before: Quiesced, say: Say, notes: list[str]) -> tuple[str, ...]:

@@ -86,7 +86,11 @@ def test_an_external_database_is_not_overwritten_unless_forced(stack, tmp_path):
     archive = backup_stack(build_context(env), tmp_path / "out").archive
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("INSERT INTO projects (name) VALUES ('late')")
-    external = dict(env, CMEM_OPS_POSTGRES_MODE="external", CLAUDE_MEM_SERVER_DATABASE_URL=url)
+    store_url = build_context(env).settings.redis_url
+    redis.Redis.from_url(store_url).set("written-after-the-backup", 1)
+    # the same servers, configured as someone else's: an external database and an external store
+    external = dict(env, CMEM_OPS_POSTGRES_MODE="external", CLAUDE_MEM_SERVER_DATABASE_URL=url,
+                    CLAUDE_MEM_REDIS_URL=store_url)
     ctx = build_context(external)
     with pytest.raises(ConfigError, match="external") as err:
         restore_stack_archive(ctx, archive)
@@ -95,6 +99,8 @@ def test_an_external_database_is_not_overwritten_unless_forced(stack, tmp_path):
     restored = restore_stack_archive(ctx, archive, force_external=True)
     assert rows(url) == {"projects": 2, "agent_events": 10}
     assert restored.postgres_aside.endswith(".dump")  # its contents were saved before the overwrite
+    assert restored.store_keys is None and any("queue store was left as it is" in n for n in restored.notes)
+    assert redis.Redis.from_url(store_url).get("written-after-the-backup") == b"1"  # never touched
 
 
 def test_a_fresh_data_dir_gets_every_row_and_key_back(stack, tmp_path):

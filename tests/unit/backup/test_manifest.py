@@ -48,3 +48,19 @@ def test_archive_names():
     now = dt.datetime(2026, 12, 1, 19, 45, 0, tzinfo=dt.UTC)
     assert default_archive_name("stack", now) == "cmem-ops-backup-20261201T194500Z.tar.gz"
     assert default_archive_name("store", now) == "cmem-ops-store-20261201T194500Z.tar.gz"
+
+
+def test_queue_prefix_plan():
+    from cmem_ops.backup.restore import plan_queue_prefix
+
+    assert plan_queue_prefix("claude_mem_37700", None)[0] == "claude_mem_37700"
+    assert plan_queue_prefix("claude_mem_37700", "claude_mem_37700") == (None, None)
+    pin, note = plan_queue_prefix("claude_mem_1", "claude_mem_2")
+    assert pin is None and "stay under the old prefix" in note
+    assert plan_queue_prefix(None, "x") == (None, None)
+
+
+def test_old_manifests_without_a_prefix_still_parse():
+    data = json.loads(format_manifest(Manifest("store", "t", "0.1.0", None, STORE)))
+    del data["store"]["queue_prefix"]
+    assert parse_manifest(json.dumps(data), "x").store.queue_prefix is None
