@@ -24,7 +24,8 @@ from tests.support import real_binaries, user_env
 pytestmark = pytest.mark.integration
 
 BINARIES = {b.label: b for b in real_binaries()}
-HEADERS = {"valkey-9.1": "VALKEY080", "valkey-8.1": "REDIS0011", "redis-7.0": "REDIS0010", "redis-6.2": "REDIS0009"}
+HEADERS = {"valkey-9.1": "VALKEY080", "valkey-8.1": "REDIS0011", "redis-8.2": "REDIS0012", "redis-7.0": "REDIS0010",
+           "redis-6.2": "REDIS0009"}
 
 
 def binary_or_skip(label):

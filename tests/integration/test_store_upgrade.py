@@ -51,7 +51,8 @@ def info_server(ctx):
     return redis.Redis.from_url(ctx.reload().settings.redis_url).info("server")
 
 
-@pytest.mark.parametrize(("source", "expected_from"), [("valkey-8.1", "Valkey 8.1.8"), ("redis-7.0", "Redis 7.0.15")])
+@pytest.mark.parametrize(("source", "expected_from"), [("valkey-8.1", "Valkey 8.1.8"), ("redis-7.0", "Redis 7.0.15"),
+                                                     ("redis-6.2", "Redis 6.2.5")])
 def test_upgrade_to_valkey_9_1_keeps_every_key(env, tmp_path, source, expected_from):
     ctx = start_with(env, source)
     target = path_of("valkey-9.1")
