@@ -94,7 +94,8 @@ def _safe_name(name: str) -> Path:
 
 def _open(archive: Path) -> tarfile.TarFile:
     if not archive.is_file():
-        raise MissingError(f"no backup archive at {archive}", hint="list them: ls ~/.claude-mem/backups")
+        raise MissingError(f"no backup archive at {archive}",
+                           hint="cmem-ops backup writes them to <data dir>/backups (default ~/.claude-mem/backups)")
     try:
         return tarfile.open(archive, mode="r:gz")
     except (tarfile.TarError, OSError) as exc:

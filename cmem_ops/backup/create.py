@@ -19,7 +19,7 @@ from ..paths import ensure_private_dir
 from ..wait import Deadline
 from .archive import default_archive_name, write_archive
 from .manifest import FileEntry, Manifest, PostgresPart, StorePart
-from .store_snapshot import StoreSnapshot, take_snapshot
+from .store_snapshot import StoreSnapshot, require_managed, take_snapshot
 
 Say = Callable[[str], None]
 STORE_ENTRY = "store/dump.rdb"
@@ -66,6 +66,7 @@ def _backup(ctx: Context, kind: str, to_dir: Path | None, timeout: float, say: S
             ) -> BackupResult:
     t0 = dt.datetime.now(dt.UTC)
     deadline = Deadline.after(timeout)
+    require_managed(ctx, "backs up")  # before anything is written
     dest_dir = (to_dir or default_backup_dir(ctx)).expanduser().absolute()
     ensure_private_dir(dest_dir)
     staging = Path(tempfile.mkdtemp(prefix=".cmem-ops-backup-", dir=dest_dir))

@@ -68,7 +68,7 @@ def scratch_server(binary: ServerBinary, runner: Runner, data_dir: Path, *, appe
     """Run `binary` on `data_dir` until the block ends; yield how to reach it once its data is loaded."""
     control = Path(tempfile.mkdtemp(prefix="cmem-ops-scratch-"))
     os.chmod(control, 0o700)
-    port = choose_port(port_is_free)
+    port = choose_port(lambda p: port_is_free(p, ipv6=False))  # it binds 127.0.0.1 only
     target = RedisTarget(HOST, port, password=new_password())
     log_file = control / "server.log"
     conf = control / "scratch.conf"

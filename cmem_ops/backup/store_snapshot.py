@@ -64,6 +64,11 @@ def sha256_file(path: Path) -> str:
 def require_managed(ctx: Context, action: str) -> None:
     """Raise ConfigError unless the queue store is the managed one."""
     mode = ctx.settings.redis_mode
+    if mode is RedisMode.DOCKER:
+        raise ConfigError(f"the queue store runs in Docker (container cmem-ops-valkey); cmem-ops {action} only the "
+                          "managed (native) store",
+                          hint="docker exec cmem-ops-valkey valkey-cli -a <password> BGSAVE, then docker cp "
+                               "cmem-ops-valkey:/data/dump.rdb .   (cmem-ops backup covers Postgres)")
     if mode is not RedisMode.MANAGED:
         where = ctx.settings.source("CLAUDE_MEM_REDIS_URL")
         raise ConfigError(
