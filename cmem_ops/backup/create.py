@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from ..context import Context
 from ..paths import ensure_private_dir
 from ..wait import Deadline
 from .archive import default_archive_name, write_archive
+from .files import private_temp_dir
 from .manifest import FileEntry, Manifest, PostgresPart, StorePart
 from .store_snapshot import StoreSnapshot, require_managed, take_snapshot
 
@@ -69,7 +69,7 @@ def _backup(ctx: Context, kind: str, to_dir: Path | None, timeout: float, say: S
     require_managed(ctx, "backs up")  # before anything is written
     dest_dir = (to_dir or default_backup_dir(ctx)).expanduser().absolute()
     ensure_private_dir(dest_dir)
-    staging = Path(tempfile.mkdtemp(prefix=".cmem-ops-backup-", dir=dest_dir))
+    staging = private_temp_dir(dest_dir, ".cmem-ops-backup-")
     try:
         files: dict[str, Path] = {}
         pg: PostgresPart | None = None

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from ..paths import ensure_private_dir
 from ..settings import KEY_PREFIX, RedisMode, write_settings_keys
 from ..wait import Deadline
 from .archive import extract_archive
+from .files import private_temp_dir
 from .keyspace import KeyCount
 from .manifest import Manifest
 from .quiesce import Quiesced, quiesce, resume
@@ -65,7 +65,7 @@ def _restore(ctx: Context, archive: Path, timeout: float, say: Say, with_postgre
     deadline = Deadline.after(timeout)
     archive = archive.expanduser().absolute()
     ensure_private_dir(ctx.paths.data_dir)
-    work = Path(tempfile.mkdtemp(prefix=".cmem-ops-restore-", dir=ctx.paths.data_dir))
+    work = private_temp_dir(ctx.paths.data_dir, ".cmem-ops-restore-")
     notes: list[str] = []
     swapped: SwappedStore | None = None
     pg_done = None

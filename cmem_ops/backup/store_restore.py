@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from ..store import state
 from ..store.binaries import ServerBinary
 from ..wait import Deadline
 from .checktool import check_rdb
+from .files import copy_file, move
 from .keyspace import KeyCount, plan_key_check, read_keyspace
 from .manifest import StorePart
 from .rdb import parse_rdb_header, plan_readable
@@ -83,7 +83,7 @@ def prepare_store(ctx: Context, part: StorePart, rdb: Path, deadline: Deadline, 
     staging = ctx.paths.redis_dir / f"data.restore-{stamp()}"
     ensure_private_dir(staging)
     try:
-        shutil.copyfile(rdb, staging / RDB_NAME)
+        copy_file(rdb, staging / RDB_NAME)
         say(f"queue store: loading the snapshot in a scratch {binary.label}...")
         with scratch_server(binary, ctx.runner, staging, appendonly=False, deadline=deadline) as target:
             loaded = read_keyspace(target)
@@ -106,14 +106,18 @@ def swap_store(ctx: Context, prepared: PreparedStore, deadline: Deadline, say: S
         say("queue store: stopping the managed store...")
         store_service.stop(ctx)
     aside = data.with_name(f"data.before-restore-{stamp()}") if data.exists() else None
+    moved_aside = False
     try:
         if aside is not None:
-            os.replace(data, aside)
-        os.replace(prepared.staging, data)
-    except OSError as exc:
-        _put_back(ctx, aside, was_running, prepared.binary)
-        raise OpsError(f"cannot move the restored data into {data}: {exc.strerror}",
-                       hint=f"check permissions of {ctx.paths.redis_dir}") from exc
+            move(data, aside)
+            moved_aside = True
+        move(prepared.staging, data)
+    except OpsError:
+        if aside is not None and moved_aside and not data.exists():
+            move(aside, data)
+        if was_running:
+            store_service.start(ctx, binary=str(prepared.binary.path))
+        raise
     try:
         say(f"queue store: starting {prepared.binary.label} on the restored data...")
         store_service.start(ctx, binary=str(prepared.binary.path), timeout=max(deadline.remaining(), 5.0))
@@ -153,9 +157,9 @@ def _put_back(ctx: Context, aside: Path | None, was_running: bool, binary: Serve
     failed = None
     if data.exists():
         failed = data.with_name(f"data.failed-restore-{stamp()}")
-        os.replace(data, failed)
+        move(data, failed)
     if aside is not None:
-        os.replace(aside, data)
+        move(aside, data)
     if was_running:
         store_service.start(ctx, binary=str(binary.path if isinstance(binary, ServerBinary) else binary))
     return failed

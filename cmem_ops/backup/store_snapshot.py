@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from ..store.pinned import pinned_binary
 from ..store_client import open_store
 from ..wait import Deadline, poll
 from .checktool import check_rdb
+from .files import copy_file, copy_tree, private_temp_dir
 from .keyspace import KeyCount, read_keyspace
 from .rdb import RdbCheck, RdbHeader, parse_rdb_header
 from .scratch import info, save_rdb, scratch_server
@@ -151,11 +151,7 @@ def _bgsave_copy(target: RedisTarget, default_dir: Path, dest: Path, deadline: D
                            f"{finished.get('rdb_last_bgsave_status')})",
                            hint="check free disk space; read cmem-ops store logs -n 50")
     directory, name = _rdb_location(target, default_dir)
-    try:
-        shutil.copyfile(directory / name, dest)
-    except OSError as exc:
-        raise OpsError(f"cannot copy {directory / name} to {dest}: {exc.strerror}",
-                       hint=f"check free space and permissions of {dest.parent}") from exc
+    copy_file(directory / name, dest)
     return live
 
 
@@ -175,16 +171,13 @@ def _scratch_copy(ctx: Context, binary: ServerBinary, dest: Path, deadline: Dead
         raise OpsError(f"the managed store has no data yet ({source} is empty or missing)",
                        hint="cmem-ops store start")
     ensure_private_dir(ctx.paths.redis_dir)
-    staging = Path(tempfile.mkdtemp(prefix="snapshot-", dir=ctx.paths.redis_dir))
+    staging = private_temp_dir(ctx.paths.redis_dir, "snapshot-")
     try:
         copy = staging / "data"
-        try:
-            shutil.copytree(source, copy)
-        except OSError as exc:
-            raise OpsError(f"cannot copy {source} to {copy}: {exc}", hint=f"check free space in {staging}") from exc
+        copy_tree(source, copy)
         has_aof = (copy / "appendonlydir").is_dir() or (copy / "appendonly.aof").is_file()
         with scratch_server(binary, ctx.runner, copy, appendonly=has_aof, deadline=deadline) as target:
             save_rdb(target, deadline)
-        shutil.copyfile(copy / RDB_NAME, dest)
+        copy_file(copy / RDB_NAME, dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

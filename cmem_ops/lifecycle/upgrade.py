@@ -13,10 +13,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from pathlib import Path
 from ..backup.archive import extract_archive
 from ..backup.checktool import check_rdb
 from ..backup.create import backup_store
+from ..backup.files import copy_file, copy_tree, move, private_temp_dir
 from ..backup.keyspace import KeyCount, plan_key_check, read_keyspace
 from ..backup.quiesce import quiesce, resume
 from ..backup.rdb import parse_rdb_header, plan_readable
@@ -113,10 +112,13 @@ def precheck(ctx: Context, target: ServerBinary, rdb: Path, expected: KeyCount, 
         verdict = check_rdb(target, rdb, ctx.runner)
         why = None if verdict.ok else f"its RDB checker says: {verdict.summary}"
     if why is None:
-        with tempfile.TemporaryDirectory(prefix="upgrade-check-", dir=ctx.paths.redis_dir) as tmp:
-            shutil.copyfile(rdb, Path(tmp) / RDB_NAME)
-            with scratch_server(target, ctx.runner, Path(tmp), appendonly=False, deadline=deadline) as scratch:
+        tmp = private_temp_dir(ctx.paths.redis_dir, "upgrade-check-")
+        try:
+            copy_file(rdb, tmp / RDB_NAME)
+            with scratch_server(target, ctx.runner, tmp, appendonly=False, deadline=deadline) as scratch:
                 problem = plan_key_check(expected, read_keyspace(scratch))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
             why = f"it loads the snapshot with {problem}" if problem else None
     if why is not None:
         raise ConfigError(f"refusing to switch the managed store to {target.label} ({target.path}): {why}; "
@@ -142,11 +144,14 @@ def upgrade(ctx: Context, *, to: str | None = None, binary: str | None = None, t
     say(f"backing up the store before switching {current.label} -> {target.label}...")
     backup = backup_store(ctx, backup_dir, timeout=max(deadline.remaining(), 5.0), say=say)
     assert backup.manifest.store is not None
-    with tempfile.TemporaryDirectory(prefix="upgrade-", dir=ctx.paths.redis_dir) as tmp:
-        extract_archive(backup.archive, Path(tmp))
+    work = private_temp_dir(ctx.paths.redis_dir, "upgrade-")
+    try:
+        extract_archive(backup.archive, work)
         say(f"asking {target.label} whether it reads the snapshot...")
-        precheck(ctx, target, Path(tmp) / backup.manifest.store.file.name,
+        precheck(ctx, target, work / backup.manifest.store.file.name,
                  KeyCount(backup.manifest.store.keys, backup.manifest.store.expires), deadline)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     before = quiesce(ctx, say)
     try:
         keys, smoke_note, aside = _switch(ctx, current, target, deadline, smoke, say)
@@ -167,11 +172,10 @@ def _switch(ctx: Context, current: ServerBinary, target: ServerBinary, deadline:
     data = ctx.paths.redis_data
     aside = data.with_name(f"data.before-upgrade-{stamp()}")
     try:
-        shutil.copytree(data, aside)
-    except OSError as exc:
+        copy_tree(data, aside)
+    except OpsError as exc:
         store_service.start(ctx, binary=str(current.path))
-        raise OpsError(f"cannot copy {data} aside before the upgrade: {exc}; {current.label} started again",
-                       hint=f"check free space in {ctx.paths.redis_dir}") from exc
+        raise OpsError(f"{exc.message}; nothing was changed and {current.label} started again", hint=exc.hint) from exc
     try:
         write_pinned_binary(ctx.paths, str(target.path))
         say(f"starting {target.label} on the same data...")
@@ -221,8 +225,8 @@ def _roll_back(ctx: Context, current: ServerBinary, old_pin: str | None, aside: 
     if state.running_record(ctx.paths) is not None:
         store_service.stop(ctx)
     if data.exists():
-        os.replace(data, data.with_name(f"data.failed-upgrade-{stamp()}"))
-    shutil.copytree(aside, data)  # the aside copy stays as it was: it is also the upgrade's safety copy
+        move(data, data.with_name(f"data.failed-upgrade-{stamp()}"))
+    copy_tree(aside, data)  # the aside copy stays as it was: it is also the upgrade's safety copy
     write_pinned_binary(ctx.paths, old_pin)
     store_service.start(ctx.reload(), binary=str(current.path))
     _verify(ctx.reload(), current, expected)
