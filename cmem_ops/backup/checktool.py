@@ -10,6 +10,7 @@ name in a private temp dir.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from ..errors import MissingError, OpsError
 from ..runner import Runner
 from ..store.binaries import ServerBinary
 from ..store.flavour import Flavour
+from .files import private_temp_dir
 from .rdb import RdbCheck, parse_check_output
 
 CHECK_TIMEOUT_S = 600.0
@@ -43,14 +45,17 @@ def check_rdb(binary: ServerBinary, rdb: Path, runner: Runner, timeout: float = 
     sibling = sibling_checker(binary)
     if sibling is not None:
         return _run(runner, sibling, rdb, timeout)
-    with tempfile.TemporaryDirectory(prefix="cmem-ops-check-") as tmp:
-        link = Path(tmp) / checker_names(binary.flavour)[0]
+    tmp = private_temp_dir(Path(tempfile.gettempdir()), "cmem-ops-check-")
+    try:
+        link = tmp / checker_names(binary.flavour)[0]
         try:
             link.symlink_to(binary.path.resolve())
         except OSError as exc:
             raise OpsError(f"cannot link {link} to {binary.path} to run its RDB checker: {exc.strerror}",
                            hint=f"check that {tmp} is writable (TMPDIR)") from exc
         return _run(runner, link, rdb, timeout)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _run(runner: Runner, tool: Path, rdb: Path, timeout: float) -> RdbCheck:

@@ -9,7 +9,6 @@ identity), with a random password in a 0600 config file, on 127.0.0.1 only, no R
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import subprocess
 import tempfile
@@ -29,6 +28,7 @@ from ..store.state import HOST, new_password
 from ..store_client import open_store
 from ..supervisor import wait_ready
 from ..wait import Deadline, poll
+from .files import private_temp_dir
 
 
 def render_scratch_config(port: int, password: str, data_dir: Path, log_file: Path, appendonly: bool,
@@ -66,8 +66,7 @@ def loaded(target: RedisTarget) -> bool:
 def scratch_server(binary: ServerBinary, runner: Runner, data_dir: Path, *, appendonly: bool,
                    deadline: Deadline, dbfilename: str = "dump.rdb") -> Iterator[RedisTarget]:
     """Run `binary` on `data_dir` until the block ends; yield how to reach it once its data is loaded."""
-    control = Path(tempfile.mkdtemp(prefix="cmem-ops-scratch-"))
-    os.chmod(control, 0o700)
+    control = private_temp_dir(Path(tempfile.gettempdir()), "cmem-ops-scratch-")  # short: under /tmp
     port = choose_port(lambda p: port_is_free(p, ipv6=False))  # it binds 127.0.0.1 only
     target = RedisTarget(HOST, port, password=new_password())
     log_file = control / "server.log"
