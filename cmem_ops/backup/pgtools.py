@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from ..context import Context
 from ..errors import MissingError, NotRunningError, OpsError
 from ..lifecycle import postgres as pg_service
+from ..lifecycle.postgres import PgMode
 from ..pgcluster import binaries, cluster
 from ..pgcluster.binaries import parse_postgres_version
 from ..runner import Runner
@@ -88,13 +89,13 @@ def claude_mem_database(ctx: Context) -> Database:
         raise NotRunningError("claude-mem has no database yet: the managed cluster is not initialized and "
                               f"{pg_service.KEY_DATABASE_URL} is not set", hint="cmem-ops postgres start")
     name = urlsplit(url).path.lstrip("/") or "postgres"
-    owner = state.role if mode == pg_service.MANAGED and state is not None else None
+    owner = state.role if mode == PgMode.MANAGED and state is not None else None
     return Database(url, mode, unquote(name), owner)
 
 
 def require_running(ctx: Context, db: Database) -> None:
     """Raise NotRunningError when the managed cluster is down (an external one is simply connected to)."""
-    if db.mode != pg_service.MANAGED:
+    if db.mode != PgMode.MANAGED:
         return
     status = pg_service.status(ctx)
     if not status.running:

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..context import Context
 from ..errors import ConfigError, ConflictError, OpsError, ProcessError
 from ..lifecycle import postgres as pg_service
+from ..lifecycle.postgres import PgMode
 from ..paths import ensure_private_dir
 from ..redaction import redact_text
 from ..wait import Deadline
@@ -64,12 +65,12 @@ def aside_name(database: str, now: dt.datetime | None = None) -> str:
 def prepare_postgres(ctx: Context, part: PostgresPart, dump: Path, force_external: bool, deadline: Deadline,
                      say: Say = lambda _m: None) -> PreparedPostgres:
     """Check that the dump can be restored here; raise before anything stops when it cannot."""
-    if pg_service.postgres_mode(ctx) == pg_service.MANAGED:
+    if pg_service.postgres_mode(ctx) == PgMode.MANAGED:
         say("postgres: starting the managed cluster (created on first start: a fresh data dir restores too)...")
         pg_service.start(ctx, timeout=max(min(deadline.remaining(), 120.0), 5.0))
         ctx = ctx.reload()
     db = claude_mem_database(ctx)
-    if db.mode != pg_service.MANAGED and not force_external:
+    if db.mode != PgMode.MANAGED and not force_external:
         raise ConfigError(
             f"claude-mem's database is external ({redact_text(db.safe_url)}): cmem-ops will not overwrite it",
             hint="to overwrite it anyway (its current contents are saved first): "
@@ -99,14 +100,14 @@ def build_restore_argv(pg_restore: Path, url: str, dump: Path, clean: bool) -> l
 def swap_postgres(ctx: Context, prepared: PreparedPostgres, deadline: Deadline, say: Say = lambda _m: None
                   ) -> SwappedPostgres:
     """Restore the dump in place of the current database; on failure the old one is back."""
-    if prepared.db.mode == pg_service.MANAGED:
+    if prepared.db.mode == PgMode.MANAGED:
         return _swap_managed(ctx, prepared, deadline, say)
     return _swap_external(ctx, prepared, deadline, say)
 
 
 def undo_postgres(ctx: Context, swapped: SwappedPostgres) -> None:
     """Put the old database back after a later step failed."""
-    if swapped.db.mode == pg_service.MANAGED and swapped.aside:
+    if swapped.db.mode == PgMode.MANAGED and swapped.aside:
         _rename_back(swapped.db, swapped.aside)
     elif swapped.aside:
         _pg_restore(ctx, swapped.prepared, swapped.db.safe_url, Path(swapped.aside), clean=True,
