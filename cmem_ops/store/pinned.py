@@ -2,15 +2,14 @@
 
 Without a pin, every `store start` picks the best binary found (Valkey first, newest first), so a
 store started on Redis 7.0 would silently move to Valkey 9.1 at its next start. `store upgrade`
-writes the pin, and `lifecycle/store.start` honours it when no --binary is given.
+writes the pin, `lifecycle/store.start` honours it when no --binary is given, and uninstall
+clears it (it is one of settings.OWN_KEYS).
 """
 
 from __future__ import annotations
 
 from ..paths import Paths
-from ..settings import Settings, write_settings_keys
-
-KEY_STORE_BINARY = "CMEM_OPS_STORE_BINARY"
+from ..settings import KEY_STORE_BINARY, Settings, write_settings_keys
 
 
 def pinned_binary(settings: Settings) -> str | None:

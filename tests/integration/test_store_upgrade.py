@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -13,7 +14,7 @@ from cmem_ops.lifecycle import store as store_service
 from cmem_ops.lifecycle.upgrade import upgrade
 from cmem_ops.store import state
 from cmem_ops.store.pinned import KEY_STORE_BINARY
-from tests.support import real_binaries, user_env
+from tests.support import real_binaries, run_cli, user_env
 
 pytestmark = pytest.mark.integration
 
@@ -72,6 +73,11 @@ def test_upgrade_to_valkey_9_1_keeps_every_key(env, tmp_path, source, expected_f
     assert info_server(ctx)["valkey_version"] == "9.1.2"
     assert redis.Redis.from_url(ctx.settings.redis_url).llen("bull:q:wait") == 200
     assert any("whether it reads the snapshot" in line for line in said)
+    # uninstall clears the pin with cmem-ops' other keys (the data is kept)
+    gone = run_cli(env, "uninstall", "--json")
+    assert gone.returncode == 0, gone.stderr
+    assert KEY_STORE_BINARY in json.loads(gone.stdout)["data"]["cleared_keys"]
+    assert KEY_STORE_BINARY not in ctx.reload().settings.file_values
 
 
 @pytest.mark.parametrize("target", ["redis-7.0", "redis-6.2"])
