@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..errors import ProcessError
 from ..redis_url import RedisTarget
-from ..resp import parse_info
+from ..resp import RespError, parse_info
 from ..store_client import open_store
 
 _DB_LINE = re.compile(r"keys=(\d+),expires=(\d+)")
@@ -41,9 +42,13 @@ def parse_keyspace(info: dict[str, str]) -> KeyCount:
 
 
 def read_keyspace(target: RedisTarget, timeout: float = 5.0) -> KeyCount:
-    """The key count a running server reports; socket and RESP errors propagate."""
-    with open_store(target, timeout) as conn:
-        return parse_keyspace(parse_info(conn.text("INFO", "keyspace")))
+    """The key count a running server reports; ProcessError naming the server when it does not answer."""
+    try:
+        with open_store(target, timeout) as conn:
+            return parse_keyspace(parse_info(conn.text("INFO", "keyspace")))
+    except (OSError, RespError) as exc:
+        raise ProcessError(f"cannot count the keys of {target.address}: {exc}",
+                           hint="cmem-ops store status; read cmem-ops store logs -n 50") from exc
 
 
 def plan_key_check(expected: KeyCount, found: KeyCount) -> str | None:

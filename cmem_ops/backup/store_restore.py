@@ -7,7 +7,6 @@
     swap_store      stop the managed store (only ours), move redis/data aside, move the staged
                     data in, start, verify the key count; on any failure put the old data back
                     and start it again.
-    undo_store      after a later step failed: the same putting back.
 """
 
 from __future__ import annotations
@@ -142,12 +141,6 @@ def verify_store(ctx: Context, expected: KeyCount) -> KeyCount:
     if problem:
         raise ProcessError(f"the restored store holds {problem}", hint="cmem-ops store status")
     return found
-
-
-def undo_store(ctx: Context, swapped: SwappedStore) -> Path | None:
-    """Undo a finished swap (a later step failed): the old data back, running if it ran; return where the
-    restored data went."""
-    return _put_back(ctx, swapped.aside, swapped.was_running, swapped.binary)
 
 
 def _put_back(ctx: Context, aside: Path | None, was_running: bool, binary: ServerBinary | str) -> Path | None:

@@ -33,6 +33,7 @@ from ..backup.store_snapshot import RDB_NAME, require_managed, store_binary
 from ..context import Context
 from ..errors import ConfigError, MissingError, OpsError, ProcessError
 from ..probes.base import Status
+from ..resp import RespError
 from ..store import state
 from ..store.binaries import Candidate, ServerBinary, discover, inspect_binary, rank
 from ..store.flavour import Flavour
@@ -196,7 +197,10 @@ def _switch(ctx: Context, current: ServerBinary, target: ServerBinary, deadline:
 def _verify(ctx: Context, target: ServerBinary, expected: KeyCount) -> KeyCount:
     url = ctx.settings.redis_target()
     assert url is not None
-    facts = read_facts(url, timeout=5.0)
+    try:
+        facts = read_facts(url, timeout=5.0)
+    except (OSError, RespError) as exc:
+        raise ProcessError(f"the started store does not answer INFO: {exc}", hint="cmem-ops store logs -n 50") from exc
     if facts.version != target.version_text or facts.flavour is not target.flavour:
         raise ProcessError(f"the started store reports {facts.flavour.display} {facts.version}, not {target.label}",
                            hint="cmem-ops store status")

@@ -23,3 +23,13 @@ def test_a_docker_store_says_how_to_snapshot_it(tmp_path):
     with pytest.raises(ConfigError, match="runs in Docker") as err:
         backup_store(ctx, tmp_path / "out")
     assert "docker cp" in err.value.hint
+
+
+def test_counting_keys_of_a_server_that_is_gone_is_an_ops_error():
+    from cmem_ops.backup.keyspace import read_keyspace
+    from cmem_ops.errors import ProcessError
+    from cmem_ops.redis_url import RedisTarget
+    from tests.support import free_port
+
+    with pytest.raises(ProcessError, match=r"cannot count the keys of 127\.0\.0\.1:"):
+        read_keyspace(RedisTarget("127.0.0.1", free_port()), timeout=1.0)
