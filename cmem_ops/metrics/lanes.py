@@ -1,0 +1,153 @@
+"""claude-mem's two BullMQ queue lanes, read by counts only: jobs per state, oldest waiting job, live workers.
+
+Every read is O(1) in the number of jobs (LLEN, ZCARD, LINDEX -1, ZRANGE 0 0, HGET), so a lane with
+100,000 waiting jobs costs what an empty one does. Key layout and state names are BullMQ 5's own
+(`Queue.getJobCounts()` / `exportPrometheusMetrics()`):
+
+    <prefix>:<queue>:wait | active | paused            lists (new jobs LPUSHed, taken from the right)
+    <prefix>:<queue>:prioritized | delayed | completed | failed | waiting-children   sorted sets
+    <prefix>:<queue>:<job id>                          the job hash (`timestamp`: ms when it was added)
+
+A BullMQ Worker names its blocking connection `<prefix>:<base64(queue name)>` (plus `:w:<name>` when
+the worker has a name); `Queue.getWorkers()` counts the CLIENT LIST entries with that name, and so
+do we. Nothing here imports prometheus_client: `cmem-ops status` uses this module.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ..resp import RespConnection, RespError
+
+EVENT_QUEUE = "server_beta_generate_event"
+SUMMARY_QUEUE = "server_beta_generate_summary"
+QUEUES = (EVENT_QUEUE, SUMMARY_QUEUE)
+
+# BullMQ's state names (as getJobCounts() reports them) -> (key suffix, kind of key).
+STATES: dict[str, tuple[str, str]] = {
+    "active": ("active", "list"),
+    "completed": ("completed", "zset"),
+    "delayed": ("delayed", "zset"),
+    "failed": ("failed", "zset"),
+    "paused": ("paused", "list"),
+    "prioritized": ("prioritized", "zset"),
+    "waiting": ("wait", "list"),
+    "waiting-children": ("waiting-children", "zset"),
+}
+# States whose jobs are ready to run and waiting for a worker.
+READY_STATES = ("waiting", "paused", "prioritized")
+LEGACY_MARKER = b"0:"  # BullMQ < 5 kept a marker entry at the tail of `wait`
+
+
+@dataclass(frozen=True)
+class LaneStats:
+    """One queue lane as BullMQ sees it; `workers` is None when CLIENT LIST is not allowed."""
+
+    queue: str
+    counts: Mapping[str, int]
+    oldest_waiting_age_s: float | None
+    workers: int | None
+
+    @property
+    def waiting(self) -> int:
+        """Jobs ready to run and not yet taken by a worker (waiting + paused + prioritized)."""
+        return sum(self.counts.get(s, 0) for s in READY_STATES)
+
+    @property
+    def label(self) -> str:
+        """The short lane name: `event` or `summary`."""
+        return lane_label(self.queue)
+
+
+def lane_label(queue: str) -> str:
+    """`server_beta_generate_event` -> `event` (pure)."""
+    return queue.removeprefix("server_beta_generate_")
+
+
+def state_key(prefix: str, queue: str, state: str) -> str:
+    """The Redis key that holds `state` of `queue` (pure)."""
+    return f"{prefix}:{queue}:{STATES[state][0]}"
+
+
+def worker_client_name(prefix: str, queue: str) -> str:
+    """The CLIENT SETNAME a BullMQ Worker of `queue` uses: `<prefix>:<base64 queue>` (pure)."""
+    return f"{prefix}:{base64.b64encode(queue.encode()).decode()}"
+
+
+def parse_client_names(client_list: str) -> list[str]:
+    """The `name=` field of every line of CLIENT LIST output ('' for unnamed clients) (pure)."""
+    names = []
+    for line in client_list.splitlines():
+        fields = dict(part.partition("=")[::2] for part in line.split(" ") if "=" in part)
+        if "id" in fields:
+            names.append(fields.get("name", ""))
+    return names
+
+
+def count_workers(names: Iterable[str], prefix: str, queue: str) -> int:
+    """How many clients are BullMQ workers of `queue`, by BullMQ's own rule in getWorkers() (pure)."""
+    base = worker_client_name(prefix, queue)
+    return sum(1 for n in names if n == base or n.startswith(base + ":w:"))
+
+
+def job_age_s(timestamp: bytes | None, now_ms: float) -> float | None:
+    """Seconds since a job's `timestamp` field (ms), None when it is missing or not a number (pure)."""
+    if not timestamp:
+        return None
+    try:
+        return max(now_ms - float(timestamp), 0.0) / 1000.0
+    except ValueError:
+        return None
+
+
+def read_client_names(conn: RespConnection) -> list[str] | None:
+    """CLIENT LIST names, or None when the server refuses CLIENT LIST (ACL, managed services)."""
+    try:
+        return parse_client_names(conn.text("CLIENT", "LIST"))
+    except RespError:
+        return None
+
+
+def _count(conn: RespConnection, prefix: str, queue: str, state: str) -> int:
+    key = state_key(prefix, queue, state)
+    reply = conn.command("LLEN" if STATES[state][1] == "list" else "ZCARD", key)
+    count = reply if isinstance(reply, int) else 0
+    if STATES[state][1] == "list" and count and state != "active":
+        tail = conn.command("LINDEX", key, -1)
+        if isinstance(tail, bytes) and tail.startswith(LEGACY_MARKER):
+            count -= 1
+    return count
+
+
+def _oldest_ids(conn: RespConnection, prefix: str, queue: str) -> list[str]:
+    ids = []
+    for state in ("waiting", "paused"):
+        tail = conn.command("LINDEX", state_key(prefix, queue, state), -1)
+        if isinstance(tail, bytes) and not tail.startswith(LEGACY_MARKER):
+            ids.append(tail.decode("utf-8", "replace"))
+    head = conn.command("ZRANGE", state_key(prefix, queue, "prioritized"), 0, 0)
+    if isinstance(head, list):
+        ids += [x.decode("utf-8", "replace") for x in head if isinstance(x, bytes)]
+    return ids
+
+
+def read_lane(conn: RespConnection, prefix: str, queue: str, now_ms: float,
+              client_names: list[str] | None) -> LaneStats:
+    """Counts by state, the oldest ready job's age and the live workers of one lane (RESP errors propagate)."""
+    counts = {state: _count(conn, prefix, queue, state) for state in STATES}
+    ages = []
+    for job_id in _oldest_ids(conn, prefix, queue):
+        stamp = conn.command("HGET", f"{prefix}:{queue}:{job_id}", "timestamp")
+        age = job_age_s(stamp if isinstance(stamp, bytes) else None, now_ms)
+        if age is not None:
+            ages.append(age)
+    workers = None if client_names is None else count_workers(client_names, prefix, queue)
+    return LaneStats(queue, counts, max(ages) if ages else None, workers)
+
+
+def read_lanes(conn: RespConnection, prefix: str, now_ms: float) -> list[LaneStats]:
+    """Both claude-mem lanes, sharing one CLIENT LIST (RESP and socket errors propagate)."""
+    names = read_client_names(conn)
+    return [read_lane(conn, prefix, q, now_ms, names) for q in QUEUES]
