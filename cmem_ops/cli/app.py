@@ -16,6 +16,7 @@ from ..render.doctor import format_report
 from ..render.store import format_store_status
 from . import doctor as doctor_cli
 from . import e2e as e2e_cli
+from . import metrics as metrics_cli
 from . import output
 from . import server as server_cli
 from .install import install_cmd, uninstall_cmd
@@ -45,6 +46,7 @@ app.add_typer(stack_app, name="stack")
 app.add_typer(jobs_app, name="jobs")
 doctor_cli.register(app)
 e2e_cli.register(app)
+metrics_cli.register(app)
 app.command("install", epilog=describe_exit_codes())(install_cmd)
 app.command("uninstall", epilog=describe_exit_codes())(uninstall_cmd)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import signal
 import socket
 import sys
 import threading
@@ -149,6 +150,12 @@ def build_server(plan: ServePlan, render: Callable[[], bytes], content_type: str
 def serve_forever(plan: ServePlan, render: Callable[[], bytes], content_type: str) -> None:
     """Serve until Ctrl-C or SIGTERM; prints where to stderr."""
     server = build_server(plan, render, content_type)
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_term)
     print(f"serving {plan.url}" + (" (bearer token required)" if plan.token else ""), file=sys.stderr, flush=True)
     try:
         server.serve_forever(poll_interval=0.5)
@@ -167,3 +174,16 @@ def serve_metrics(ctx: Context, plan: ServePlan, timeout: float = 2.0) -> None:
 
     registry = build_registry(lambda: collect(ctx, timeout))
     serve_forever(plan, lambda: generate_latest(registry), CONTENT_TYPE_LATEST)
+
+
+def plan_from_options(listen: str, allow_remote: bool, token_file: Path | None) -> ServePlan:
+    """plan_serve with the token read from `token_file`; ConfigError when it cannot be read."""
+    text = None
+    if token_file is not None:
+        try:
+            text = token_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read the token file {token_file}: {exc.strerror or exc}",
+                              hint=f"python3 -c 'import secrets; print(secrets.token_urlsafe(32))' > {token_file}"
+                              ) from None
+    return plan_serve(listen, allow_remote, text, token_file)

@@ -36,6 +36,7 @@ CONTRACT = {
                                                "messages"]),
     ("matrix", "plan"): ("matrix.plan", ["target", "kind", "source", "location", "reason", "hint", "pull"]),
     ("status",): ("status", ["server", "workers", "queue_engine", "queue_prefix", "store", "problem"]),
+    ("metrics",): ("metrics", ["prefix", "store", "lanes", "generation", "health", "durations"]),
     ("doctor", "--only", "files"): ("doctor", ["results", "counts", "elapsed_ms", "timeout_s", "exit_code"]),
 }
 
