@@ -14,7 +14,8 @@ JSON_OPTION = typer.Option(False, "--json", help="Print a versioned JSON envelop
 
 def doctor(
     as_json: bool = JSON_OPTION,
-    only: list[str] = typer.Option(None, "--only", help="Check only these groups: store, postgres, server, files."),
+    only: list[str] = typer.Option(None, "--only",
+                                   help="Check only these groups: store, postgres, server, queue, files."),
     timeout: float = typer.Option(15.0, "--timeout", min=0.5, help="Deadline for the whole run, in seconds."),
     no_smoke: bool = typer.Option(False, "--no-smoke", help="Skip the BullMQ smoke job."),
     client: str = typer.Option("auto", "--client", help="BullMQ client for the smoke: auto, node or python."),

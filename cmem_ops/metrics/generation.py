@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..jobs.stuck import queue_of
-from ..resp import RespConnection
+from ..resp import RespConnection, RespError
 
 STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
 SAMPLE = 100
@@ -98,3 +98,26 @@ def count_divergent(conn: RespConnection, prefix: str, jobs: list[SampledJob]) -
         if diverges(job.status, bullmq_state(fields)):
             divergent += 1
     return divergent
+
+
+def short_error(exc: BaseException) -> str:
+    """`Type: first line of the message` (pure)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:160] if text else ''}"
+
+
+def read_generation(database_url: str | None, conn: RespConnection | None, prefix: str, timeout: float
+                    ) -> GenerationStats | None:
+    """Postgres counts by status and the sampled divergence (None when no database is configured)."""
+    if not database_url:
+        return None
+    try:
+        counts, sample = fetch_generation(database_url, timeout)
+    except Exception as exc:  # psycopg.Error and socket errors: reported as a scrape error, never raised
+        return GenerationStats({}, 0, 0, error=short_error(exc))
+    if conn is None:
+        return GenerationStats(counts, 0, 0, error="the queue store did not answer: divergence not checked")
+    try:
+        return GenerationStats(counts, count_divergent(conn, prefix, sample), len(sample))
+    except (OSError, RespError) as exc:
+        return GenerationStats(counts, 0, 0, error=short_error(exc))

@@ -16,10 +16,13 @@ do we. Nothing here imports prometheus_client: `cmem-ops status` uses this modul
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ..claudemem.env import KEY_WORKER_PORT, default_prefix, sanitize_prefix
 from ..resp import RespConnection, RespError
+from ..settings import Settings
 
 EVENT_QUEUE = "server_beta_generate_event"
 SUMMARY_QUEUE = "server_beta_generate_summary"
@@ -59,6 +62,14 @@ class LaneStats:
     def label(self) -> str:
         """The short lane name: `event` or `summary`."""
         return lane_label(self.queue)
+
+
+def queue_prefix(settings: Settings) -> str:
+    """The prefix claude-mem's processes use: the pinned one, else claude-mem's own default."""
+    pinned = settings.queue_prefix
+    if pinned:
+        return sanitize_prefix(pinned)
+    return default_prefix(settings.get(KEY_WORKER_PORT), os.getuid() if hasattr(os, "getuid") else 0)
 
 
 def lane_label(queue: str) -> str:

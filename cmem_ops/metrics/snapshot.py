@@ -7,16 +7,14 @@ the systems being measured; a broken setting is an OpsError for the caller (the 
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 
-from ..claudemem.env import KEY_WORKER_PORT, default_prefix, sanitize_prefix
 from ..context import Context
 from ..redis_url import RedisTarget
 from ..resp import RespConnection, RespError, parse_info
-from .generation import GenerationStats, count_divergent, fetch_generation
-from .lanes import LaneStats, read_lanes
+from .generation import GenerationStats, read_generation, short_error
+from .lanes import LaneStats, queue_prefix, read_lanes
 from .store import StoreStats, parse_store_stats
 
 
@@ -41,11 +39,6 @@ class MetricsSnapshot:
     durations: dict[str, float] = field(default_factory=dict)
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:160] if text else ''}"
-
-
 def read_store(target: RedisTarget | None, prefix: str, timeout: float
                ) -> tuple[StoreStats, list[LaneStats], RespConnection | None]:
     """INFO and both lanes over one connection; the connection is returned open for the divergence check."""
@@ -54,31 +47,14 @@ def read_store(target: RedisTarget | None, prefix: str, timeout: float
     try:
         conn = RespConnection(target, timeout=timeout)
     except (OSError, RespError) as exc:
-        return StoreStats(up=False, error=_short(exc)), [], None
+        return StoreStats(up=False, error=short_error(exc)), [], None
     try:
         stats = parse_store_stats(parse_info(conn.text("INFO")))
         lanes = read_lanes(conn, prefix, time.time() * 1000)
     except (OSError, RespError) as exc:
         conn.close()
-        return StoreStats(up=False, error=_short(exc)), [], None
+        return StoreStats(up=False, error=short_error(exc)), [], None
     return stats, lanes, conn
-
-
-def read_generation(database_url: str | None, conn: RespConnection | None, prefix: str, timeout: float
-                    ) -> GenerationStats | None:
-    """Postgres counts by status and the sampled divergence (None when no database is configured)."""
-    if not database_url:
-        return None
-    try:
-        counts, sample = fetch_generation(database_url, timeout)
-    except Exception as exc:  # psycopg.Error and socket errors: reported as a scrape error, never raised
-        return GenerationStats({}, 0, 0, error=_short(exc))
-    if conn is None:
-        return GenerationStats(counts, 0, 0, error="the queue store did not answer: divergence not checked")
-    try:
-        return GenerationStats(counts, count_divergent(conn, prefix, sample), len(sample))
-    except (OSError, RespError) as exc:
-        return GenerationStats(counts, 0, 0, error=_short(exc))
 
 
 def read_health(base_url: str | None, timeout: float) -> HealthStats:
@@ -90,17 +66,9 @@ def read_health(base_url: str | None, timeout: float) -> HealthStats:
     try:
         resp = ApiClient(base_url, timeout=timeout).healthz()
     except (OSError, ValueError) as exc:
-        return HealthStats(base_url, False, _short(exc))
+        return HealthStats(base_url, False, short_error(exc))
     ok = resp.status == 200 and resp.body.get("status") == "ok"
     return HealthStats(base_url, ok, None if ok else f"GET /healthz answered {resp.status}")
-
-
-def queue_prefix(ctx: Context) -> str:
-    """The prefix claude-mem's processes use: the pinned one, else claude-mem's own default."""
-    pinned = ctx.settings.queue_prefix
-    if pinned:
-        return sanitize_prefix(pinned)
-    return default_prefix(ctx.settings.get(KEY_WORKER_PORT), os.getuid() if hasattr(os, "getuid") else 0)
 
 
 def collect(ctx: Context, timeout: float = 2.0) -> MetricsSnapshot:
@@ -109,7 +77,7 @@ def collect(ctx: Context, timeout: float = 2.0) -> MetricsSnapshot:
     from ..lifecycle.postgres import database_url
 
     target = ctx.settings.redis_target()
-    prefix = queue_prefix(ctx)
+    prefix = queue_prefix(ctx.settings)
     durations: dict[str, float] = {}
     t0 = time.perf_counter()
     store, lanes, conn = read_store(target, prefix, timeout)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from cmem_ops.metrics.generation import read_generation
 from cmem_ops.metrics.lanes import EVENT_QUEUE
-from cmem_ops.metrics.snapshot import read_generation
 from cmem_ops.redis_url import parse_redis_url
 from cmem_ops.resp import RespConnection
 from tests.pg_support import managed_postgres
