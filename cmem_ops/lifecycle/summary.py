@@ -5,11 +5,14 @@ Kept light on purpose (no typer, rich, requests or psycopg on this path): it run
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from ..context import Context
 from ..errors import ConfigError
+from ..metrics.lanes import LaneStats, queue_prefix, read_lanes
 from ..pidfile import identify, read_pidfile
+from ..resp import RespConnection, RespError
 from ..settings import QueueEngine
 from . import store as store_service
 from .store import StoreStatus
@@ -36,6 +39,7 @@ class StackSummary:
     queue_prefix: str | None
     store: StoreStatus | None
     problem: str | None = None
+    lanes: tuple[LaneStats, ...] = ()
 
 
 def process_line(ctx: Context, component: str) -> ProcessLine:
@@ -60,4 +64,17 @@ def summarize(ctx: Context, timeout: float = 1.0) -> StackSummary:
         store = store_service.status(ctx, timeout=timeout) if engine is QueueEngine.BULLMQ else None
     except ConfigError as exc:
         return StackSummary(server, workers, "unknown", None, None, problem=f"{exc.message} ({exc.hint})")
-    return StackSummary(server, workers, engine.value, prefix, store)
+    lanes = read_queue_lanes(ctx, timeout) if store is not None and store.running else ()
+    return StackSummary(server, workers, engine.value, prefix, store, lanes=lanes)
+
+
+def read_queue_lanes(ctx: Context, timeout: float) -> tuple[LaneStats, ...]:
+    """Both lanes by counts (metrics/lanes.py); () when the store cannot be read now."""
+    try:
+        target = ctx.settings.redis_target()
+        if target is None:
+            return ()
+        with RespConnection(target, timeout=timeout) as conn:
+            return tuple(read_lanes(conn, queue_prefix(ctx.settings), time.time() * 1000))
+    except (OSError, RespError, ConfigError):
+        return ()

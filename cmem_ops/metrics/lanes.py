@@ -113,6 +113,18 @@ def job_age_s(timestamp: bytes | None, now_ms: float) -> float | None:
         return None
 
 
+def format_age(seconds: float | None) -> str:
+    """`42 s`, `3 min 5 s`, `2 h 10 min`; `-` for None (pure)."""
+    if seconds is None:
+        return "-"
+    s = int(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s"
+    return f"{s // 3600} h {s % 3600 // 60} min"
+
+
 def read_client_names(conn: RespConnection) -> list[str] | None:
     """CLIENT LIST names, or None when the server refuses CLIENT LIST (ACL, managed services)."""
     try:

@@ -17,7 +17,7 @@ import time
 from ..context import Context
 from ..errors import ConfigError
 from ..metrics.generation import read_generation
-from ..metrics.lanes import LaneStats, queue_prefix, read_lanes
+from ..metrics.lanes import LaneStats, format_age, queue_prefix, read_lanes
 from ..resp import RespConnection, RespError
 from ..settings import QueueEngine
 from .base import Group, ProbeResult, Status, Stopwatch
@@ -31,18 +31,6 @@ RECOVER = "cmem-ops jobs recover"
 def _result(name: str, target: str, status: Status, summary: str, hint: str | None = None,
             data: dict[str, object] | None = None) -> ProbeResult:
     return ProbeResult(name, target, status, summary, hint=hint, group=Group.QUEUE, data=dict(data or {}))
-
-
-def format_age(seconds: float | None) -> str:
-    """`42 s`, `3 min 5 s`, `2 h 10 min`; `-` for None (pure)."""
-    if seconds is None:
-        return "-"
-    s = int(seconds)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60} s"
-    return f"{s // 3600} h {s % 3600 // 60} min"
 
 
 def format_counts(lane: LaneStats) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..lifecycle.summary import ProcessLine, StackSummary
+from ..metrics.lanes import LaneStats, format_age
 from .store import format_persistence
 
 
@@ -37,11 +38,19 @@ def format_summary(summary: StackSummary) -> list[str]:
         lines += [f"Store: {store.mode} {store.flavour} {store.version} on {where}",
                   f"Persistence: {format_persistence(store)}",
                   f"Policy: {store.maxmemory_policy or 'unknown'}"]
+        lines += [format_lane(lane) for lane in summary.lanes]
     else:
         lines.append(f"Store: {store.mode} on {where}, {store.problem or 'not running'}")
         if store.hint:
             lines.append(f"Fix: {store.hint}")
     return lines
+
+
+def format_lane(lane: LaneStats, rate: str = "") -> str:
+    """`Lane event: waiting 3 / active 1 / failed 0, oldest 2 min 5 s, 1 worker` (pure)."""
+    workers = "workers unknown" if lane.workers is None else f"{lane.workers} worker{'s' if lane.workers != 1 else ''}"
+    return (f"Lane {lane.label}: waiting {lane.waiting} / active {lane.counts.get('active', 0)} / failed "
+            f"{lane.counts.get('failed', 0)}, oldest {format_age(lane.oldest_waiting_age_s)}, {workers}{rate}")
 
 
 def summary_ok(summary: StackSummary) -> bool:

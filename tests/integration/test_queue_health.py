@@ -76,3 +76,14 @@ def test_young_backlog_only_warns_and_empty_queue_is_ok(tmp_path: Path, valkey: 
     asyncio.run(backlog(valkey.url, waiting=1, failed=0))
     young = doctor(tmp_path, valkey)
     assert young["backlog event"]["status"] == "warn" and young["_exit"]["code"] == 0
+
+
+def test_status_shows_one_line_per_lane(tmp_path: Path, valkey: RunningServer) -> None:
+    asyncio.run(backlog(valkey.url, waiting=4, failed=2))
+    env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=valkey.url, CLAUDE_MEM_QUEUE_REDIS_PREFIX=PREFIX)
+    out = run_cli(env, "status")
+    lanes = [line for line in out.stdout.splitlines() if line.startswith("Lane ")]
+    assert len(lanes) == 2, out.stdout + out.stderr
+    assert lanes[0].startswith("Lane event: waiting 4 / active 0 / failed 2, oldest ")
+    assert lanes[0].endswith(" 0 workers")
+    assert lanes[1] == "Lane summary: waiting 0 / active 0 / failed 0, oldest -, 0 workers"

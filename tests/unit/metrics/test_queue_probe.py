@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cmem_ops.metrics.lanes import EVENT_QUEUE, LaneStats
+from cmem_ops.metrics.lanes import EVENT_QUEUE, LaneStats, format_age
 from cmem_ops.probes.base import Status
-from cmem_ops.probes.queue import format_age, judge_divergence, judge_failed, judge_lane
+from cmem_ops.probes.queue import judge_divergence, judge_failed, judge_lane
 
 
 def lane(waiting: int, age: float | None, workers: int | None, failed: int = 0) -> LaneStats:
