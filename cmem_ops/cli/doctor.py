@@ -31,8 +31,18 @@ def doctor(
 def status(
     as_json: bool = JSON_OPTION,
     timeout: float = typer.Option(1.0, "--timeout", min=0.1, help="Seconds to wait for the queue store."),
+    watch: bool = typer.Option(False, "--watch", help="Redraw every second with per-lane rates; Ctrl-C quits."),
+    interval: float = typer.Option(1.0, "--interval", min=0.2, help="Seconds between redraws with --watch."),
 ) -> None:
-    """One screen: Worker / Server / Queue / Store / Persistence / Policy. Fast enough for a shell prompt."""
+    """One screen: Worker / Server / Queue / Store / Persistence / Policy / one line per queue lane.
+
+    Fast enough for a shell prompt. With --watch it redraws every second, adding each lane's rates
+    (jobs done per second, backlog growth), until Ctrl-C.
+    """
+    if watch:
+        from .watch import status_watch_main
+
+        raise typer.Exit(status_watch_main(as_json, timeout, interval))
     raise typer.Exit(status_main(as_json, timeout))
 
 

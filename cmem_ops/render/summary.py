@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..lifecycle.summary import ProcessLine, StackSummary
+from ..lifecycle.watch import LaneRate
 from ..metrics.lanes import LaneStats, format_age
 from .store import format_persistence
 
@@ -58,3 +59,22 @@ def summary_ok(summary: StackSummary) -> bool:
     if summary.problem:
         return False
     return summary.store is None or (summary.store.running and not summary.store.problem)
+
+
+def format_rate(rate: LaneRate | None) -> str:
+    """`, 2.5 done/s, backlog -1.0/s`; while the first reading has no rate yet, `, rates next second` (pure)."""
+    if rate is None:
+        return ", rates next second"
+    return f", {rate.done_per_s:.1f} done/s, backlog {rate.waiting_per_s:+.1f}/s"
+
+
+def format_watch(summary: StackSummary, rates: dict[str, LaneRate], at: float) -> list[str]:
+    """The --watch screen: a clock line, then the status lines with each lane's rates (pure)."""
+    import time
+
+    lines = [f"cmem-ops status --watch   {time.strftime('%H:%M:%S', time.localtime(at))}   (Ctrl-C to quit)", ""]
+    lanes = {format_lane(lane): lane for lane in summary.lanes}
+    for line in format_summary(summary):
+        lane = lanes.get(line)
+        lines.append(format_lane(lane, format_rate(rates.get(lane.queue))) if lane else line)
+    return lines
