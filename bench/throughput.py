@@ -40,9 +40,9 @@ from cmem_ops.e2e.world import private_env
 from cmem_ops.lifecycle import postgres as pg_service
 from cmem_ops.metrics.lanes import SUMMARY_QUEUE, queue_prefix, read_lanes
 from cmem_ops.paths import Paths
-from cmem_ops.resp import RespConnection
 from cmem_ops.runner import SubprocessRunner
 from cmem_ops.settings import write_settings_keys
+from cmem_ops.store_client import open_store
 from cmem_ops.wait import Deadline, poll
 
 LATENCY_S = float(os.environ.get("BENCH_LATENCY_S", "0.3"))
@@ -88,7 +88,7 @@ def run_once(env: dict[str, str], client: ApiClient, project: str, workers: int,
     must(env, "worker", "start", "--count", str(workers))
 
     def live() -> bool:
-        with RespConnection(target) as conn:
+        with open_store(target) as conn:
             return read_lanes(conn, prefix, time.time() * 1000)[0].workers == workers
 
     poll(live, Deadline.after(60), what=f"{workers} live workers on the event lane")
@@ -175,7 +175,7 @@ def main() -> None:
         empty_doctor = statistics.median(timed_cli(env, "doctor", "--no-smoke", "--json") for _ in range(ROUNDS))
         empty_scrape = statistics.median(timed_cli(env, "metrics") for _ in range(ROUNDS))
         seconds = fill_backlog(target.url(), prefix, BACKLOG)
-        with RespConnection(target) as conn:
+        with open_store(target) as conn:
             waiting = read_lanes(conn, prefix, time.time() * 1000)[1].waiting
         print(f"backlog: {waiting} waiting jobs in {SUMMARY_QUEUE} (added in {seconds:.1f} s)")
         full_doctor = statistics.median(timed_cli(env, "doctor", "--no-smoke", "--json") for _ in range(ROUNDS))

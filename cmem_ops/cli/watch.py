@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from ..context import build_context
-from ..errors import OpsError, UsageError
-from .quick import _print_error
+from ..errors import UsageError
 
 
-def status_watch_main(as_json: bool, timeout: float, interval: float) -> int:
-    """Redraw the status screen every `interval` s until Ctrl-C; exit 0 then (2 with --json)."""
+def status_watch(as_json: bool, timeout: float, interval: float) -> int:
+    """Redraw the status screen every `interval` s until Ctrl-C; exit 0 then."""
     from rich.console import Console
     from rich.text import Text
 
+    from ..context import build_context
     from ..lifecycle.summary import StackSummary
     from ..lifecycle.watch import LaneRate, watch
     from ..redaction import redact_text
     from ..render.summary import format_watch
 
     if as_json:
-        return _print_error("status", True, UsageError("--watch redraws a screen; it cannot be combined with --json",
-                                                       hint="cmem-ops status --json"))
+        raise UsageError("--watch redraws a screen; it cannot be combined with --json", hint="cmem-ops status --json")
 
     def render(summary: StackSummary, rates: dict[str, LaneRate], at: float) -> Text:
         return Text("\n".join(redact_text(line) for line in format_watch(summary, rates, at)))
 
-    try:
-        return watch(build_context(), Console(highlight=False), render, interval=interval, timeout=timeout)
-    except OpsError as exc:
-        return _print_error("status", False, exc)
+    return watch(build_context(), Console(highlight=False), render, interval=interval, timeout=timeout)

@@ -1,6 +1,6 @@
 """The one-screen stack summary of `cmem-ops status`: Worker / Server / Queue / Store / Persistence / Policy.
 
-Kept light on purpose (no typer, rich, requests or psycopg on this path): it runs in shell prompts.
+Kept light on purpose (no typer, rich or psycopg on this path): it runs in shell prompts.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from ..context import Context
 from ..errors import ConfigError
 from ..metrics.lanes import LaneStats, queue_prefix, read_lanes
 from ..pidfile import identify, read_pidfile
-from ..resp import RespConnection, RespError
+from ..resp import RespError
 from ..settings import QueueEngine
+from ..store_client import open_store
 from . import store as store_service
 from .store import StoreStatus
 
@@ -74,7 +75,7 @@ def read_queue_lanes(ctx: Context, timeout: float) -> tuple[LaneStats, ...]:
         target = ctx.settings.redis_target()
         if target is None:
             return ()
-        with RespConnection(target, timeout=timeout) as conn:
+        with open_store(target, timeout) as conn:
             return tuple(read_lanes(conn, queue_prefix(ctx.settings), time.time() * 1000))
     except (OSError, RespError, ConfigError):
         return ()

@@ -13,11 +13,11 @@ bounded whatever the backlog. What disagrees (claude-mem's known defects 5 and 6
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..jobs.stuck import queue_of
-from ..resp import RespConnection, RespError
+from ..resp import RespError
+from ..store_client import StoreConnection
 
 STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
 SAMPLE = 100
@@ -49,7 +49,7 @@ class SampledJob:
 class GenerationStats:
     """Postgres job counts by status and the divergence found in the sample; `error` when Postgres failed."""
 
-    counts: Mapping[str, int]
+    counts: dict[str, int]
     divergent: int
     checked: int
     error: str | None = None
@@ -86,7 +86,7 @@ def fetch_generation(database_url: str, timeout: float) -> tuple[dict[str, int],
     return counts, [SampledJob(str(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
 
 
-def count_divergent(conn: RespConnection, prefix: str, jobs: list[SampledJob]) -> int:
+def count_divergent(conn: StoreConnection, prefix: str, jobs: list[SampledJob]) -> int:
     """How many sampled rows disagree with BullMQ: one HMGET per row (RESP errors propagate)."""
     divergent = 0
     for job in jobs:
@@ -106,7 +106,7 @@ def short_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0][:160] if text else ''}"
 
 
-def read_generation(database_url: str | None, conn: RespConnection | None, prefix: str, timeout: float
+def read_generation(database_url: str | None, conn: StoreConnection | None, prefix: str, timeout: float
                     ) -> GenerationStats | None:
     """Postgres counts by status and the sampled divergence (None when no database is configured)."""
     if not database_url:

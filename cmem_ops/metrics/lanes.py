@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..claudemem.env import KEY_WORKER_PORT, default_prefix, sanitize_prefix
-from ..resp import RespConnection, RespError
+from ..resp import RespError
 from ..settings import Settings
+from ..store_client import StoreConnection
 
 EVENT_QUEUE = "server_beta_generate_event"
 SUMMARY_QUEUE = "server_beta_generate_summary"
@@ -49,7 +50,7 @@ class LaneStats:
     """One queue lane as BullMQ sees it; `workers` is None when CLIENT LIST is not allowed."""
 
     queue: str
-    counts: Mapping[str, int]
+    counts: dict[str, int]
     oldest_waiting_age_s: float | None
     workers: int | None
 
@@ -125,7 +126,7 @@ def format_age(seconds: float | None) -> str:
     return f"{s // 3600} h {s % 3600 // 60} min"
 
 
-def read_client_names(conn: RespConnection) -> list[str] | None:
+def read_client_names(conn: StoreConnection) -> list[str] | None:
     """CLIENT LIST names, or None when the server refuses CLIENT LIST (ACL, managed services)."""
     try:
         return parse_client_names(conn.text("CLIENT", "LIST"))
@@ -133,7 +134,7 @@ def read_client_names(conn: RespConnection) -> list[str] | None:
         return None
 
 
-def _count(conn: RespConnection, prefix: str, queue: str, state: str) -> int:
+def _count(conn: StoreConnection, prefix: str, queue: str, state: str) -> int:
     key = state_key(prefix, queue, state)
     reply = conn.command("LLEN" if STATES[state][1] == "list" else "ZCARD", key)
     count = reply if isinstance(reply, int) else 0
@@ -144,7 +145,7 @@ def _count(conn: RespConnection, prefix: str, queue: str, state: str) -> int:
     return count
 
 
-def _oldest_ids(conn: RespConnection, prefix: str, queue: str) -> list[str]:
+def _oldest_ids(conn: StoreConnection, prefix: str, queue: str) -> list[str]:
     ids = []
     for state in ("waiting", "paused"):
         tail = conn.command("LINDEX", state_key(prefix, queue, state), -1)
@@ -156,7 +157,7 @@ def _oldest_ids(conn: RespConnection, prefix: str, queue: str) -> list[str]:
     return ids
 
 
-def read_lane(conn: RespConnection, prefix: str, queue: str, now_ms: float,
+def read_lane(conn: StoreConnection, prefix: str, queue: str, now_ms: float,
               client_names: list[str] | None) -> LaneStats:
     """Counts by state, the oldest ready job's age and the live workers of one lane (RESP errors propagate)."""
     counts = {state: _count(conn, prefix, queue, state) for state in STATES}
@@ -170,7 +171,7 @@ def read_lane(conn: RespConnection, prefix: str, queue: str, now_ms: float,
     return LaneStats(queue, counts, max(ages) if ages else None, workers)
 
 
-def read_lanes(conn: RespConnection, prefix: str, now_ms: float) -> list[LaneStats]:
+def read_lanes(conn: StoreConnection, prefix: str, now_ms: float) -> list[LaneStats]:
     """Both claude-mem lanes, sharing one CLIENT LIST (RESP and socket errors propagate)."""
     names = read_client_names(conn)
     return [read_lane(conn, prefix, q, now_ms, names) for q in QUEUES]

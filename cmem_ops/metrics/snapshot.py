@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from ..context import Context
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError, parse_info
+from ..resp import RespError, parse_info
+from ..store_client import StoreConnection, open_store
 from .generation import GenerationStats, read_generation, short_error
 from .lanes import LaneStats, queue_prefix, read_lanes
 from .store import StoreStats, parse_store_stats
@@ -40,12 +41,12 @@ class MetricsSnapshot:
 
 
 def read_store(target: RedisTarget | None, prefix: str, timeout: float
-               ) -> tuple[StoreStats, list[LaneStats], RespConnection | None]:
+               ) -> tuple[StoreStats, list[LaneStats], StoreConnection | None]:
     """INFO and both lanes over one connection; the connection is returned open for the divergence check."""
     if target is None:
         return StoreStats(up=False, error="no queue store is configured"), [], None
     try:
-        conn = RespConnection(target, timeout=timeout)
+        conn = open_store(target, timeout)
     except (OSError, RespError) as exc:
         return StoreStats(up=False, error=short_error(exc)), [], None
     try:
@@ -62,10 +63,11 @@ def read_health(base_url: str | None, timeout: float) -> HealthStats:
     if base_url is None:
         return HealthStats(None, None)
     from ..claudemem.api import ApiClient
+    from ..http_client import HttpError
 
     try:
         resp = ApiClient(base_url, timeout=timeout).healthz()
-    except (OSError, ValueError) as exc:
+    except (HttpError, OSError, ValueError) as exc:
         return HealthStats(base_url, False, short_error(exc))
     ok = resp.status == 200 and resp.body.get("status") == "ok"
     return HealthStats(base_url, ok, None if ok else f"GET /healthz answered {resp.status}")

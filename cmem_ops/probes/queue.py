@@ -18,8 +18,9 @@ from ..context import Context
 from ..errors import ConfigError
 from ..metrics.generation import read_generation
 from ..metrics.lanes import LaneStats, format_age, queue_prefix, read_lanes
-from ..resp import RespConnection, RespError
+from ..resp import RespError
 from ..settings import QueueEngine
+from ..store_client import open_store
 from .base import Group, ProbeResult, Status, Stopwatch
 
 BACKLOG_MAX_AGE_S = 120.0  # CMEM_OPS_BACKLOG_MAX_AGE_S overrides
@@ -107,7 +108,7 @@ def probe_queue(ctx: Context, database_url: str | None, budget: float) -> list[P
     if target is None:
         return [ProbeResult("queue", label, Status.SKIP, "no queue store is configured", group=Group.QUEUE)]
     try:
-        with RespConnection(target, timeout=max(min(budget, 2.0), 0.1)) as conn:
+        with open_store(target, max(min(budget, 2.0), 0.1)) as conn:
             lanes = read_lanes(conn, prefix, time.time() * 1000)
             generation = read_generation(database_url, conn, prefix, max(min(budget, 5.0), 0.5))
     except (OSError, RespError) as exc:

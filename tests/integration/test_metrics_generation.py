@@ -16,7 +16,7 @@ import pytest
 from cmem_ops.metrics.generation import read_generation
 from cmem_ops.metrics.lanes import EVENT_QUEUE
 from cmem_ops.redis_url import parse_redis_url
-from cmem_ops.resp import RespConnection
+from cmem_ops.store_client import open_store
 from tests.pg_support import managed_postgres
 from tests.support import RunningServer, real_binaries, real_server, user_env
 
@@ -61,7 +61,7 @@ async def make_jobs(url: str) -> None:
 
 def test_counts_and_divergence(tmp_path: Path, valkey: RunningServer) -> None:
     asyncio.run(make_jobs(valkey.url))
-    with RespConnection(parse_redis_url(valkey.url)) as conn:
+    with open_store(parse_redis_url(valkey.url)) as conn:
         assert conn.command("HGET", f"{PREFIX}:{EVENT_QUEUE}:evt_done", "finishedOn") is not None
     env = user_env(tmp_path)
     with managed_postgres(env) as url:
@@ -76,7 +76,7 @@ def test_counts_and_divergence(tmp_path: Path, valkey: RunningServer) -> None:
                         ("f", "processing", "evt_gone", "now()")):  # too young to judge
                 db.execute(f"INSERT INTO observation_generation_jobs VALUES (%s, 'agent_event', %s, %s, {row[3]})",
                            (row[0], row[2], row[1]))
-        with RespConnection(parse_redis_url(valkey.url)) as conn:
+        with open_store(parse_redis_url(valkey.url)) as conn:
             stats = read_generation(url, conn, PREFIX, 5.0)
         assert stats is not None and stats.error is None
         assert dict(stats.counts) == {"processing": 2, "queued": 2, "failed": 1, "completed": 1}

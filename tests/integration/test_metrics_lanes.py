@@ -14,7 +14,7 @@ import pytest
 from cmem_ops.metrics.lanes import EVENT_QUEUE, SUMMARY_QUEUE, read_lanes
 from cmem_ops.probes.bullmq_node import find_node, find_npm, prepare_node_smoke
 from cmem_ops.redis_url import parse_redis_url
-from cmem_ops.resp import RespConnection
+from cmem_ops.store_client import open_store
 from cmem_ops.wait import Deadline, poll
 from tests.support import REPO, RunningServer, real_binaries, real_server
 
@@ -70,7 +70,7 @@ def test_counts_oldest_and_workers_agree_with_bullmq(node_project: Path, valkey:
     proc, reported = start_lane(node_project, valkey, EVENT_QUEUE, failed=3, waiting=25)
     target = parse_redis_url(valkey.url)
     try:
-        with RespConnection(target) as conn:
+        with open_store(target) as conn:
             lanes = {lane.queue: lane for lane in read_lanes(conn, PREFIX, time.time() * 1000)}
         event = lanes[EVENT_QUEUE]
         assert dict(event.counts) == reported["counts"]
@@ -83,7 +83,7 @@ def test_counts_oldest_and_workers_agree_with_bullmq(node_project: Path, valkey:
         stop_lane(proc)
 
     def no_workers() -> bool:
-        with RespConnection(target) as conn:
+        with open_store(target) as conn:
             return read_lanes(conn, PREFIX, time.time() * 1000)[0].workers == 0
 
     poll(no_workers, Deadline.after(10), what="the worker's connection to close")
@@ -92,7 +92,7 @@ def test_counts_oldest_and_workers_agree_with_bullmq(node_project: Path, valkey:
 def test_oldest_age_comes_from_the_job_timestamp(node_project: Path, valkey: RunningServer) -> None:
     proc, _ = start_lane(node_project, valkey, SUMMARY_QUEUE, failed=0, waiting=2)
     try:
-        with RespConnection(parse_redis_url(valkey.url)) as conn:
+        with open_store(parse_redis_url(valkey.url)) as conn:
             now = time.time() * 1000
             later = read_lanes(conn, PREFIX, now + 60_000)[1]
             current = read_lanes(conn, PREFIX, now)[1]
