@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..claudemem.env import KEY_WORKER_PORT, default_prefix, sanitize_prefix
-from ..resp import RespError
+from ..resp import Reply, RespError
 from ..settings import Settings
 from ..store_client import StoreConnection
 
@@ -134,44 +134,60 @@ def read_client_names(conn: StoreConnection) -> list[str] | None:
         return None
 
 
-def _count(conn: StoreConnection, prefix: str, queue: str, state: str) -> int:
-    key = state_key(prefix, queue, state)
-    reply = conn.command("LLEN" if STATES[state][1] == "list" else "ZCARD", key)
-    count = reply if isinstance(reply, int) else 0
-    if STATES[state][1] == "list" and count and state != "active":
-        tail = conn.command("LINDEX", key, -1)
-        if isinstance(tail, bytes) and tail.startswith(LEGACY_MARKER):
-            count -= 1
-    return count
+def _raise_errors(replies: list[Reply]) -> list[Reply]:
+    for reply in replies:
+        if isinstance(reply, RespError):
+            raise reply
+    return replies
 
 
-def _oldest_ids(conn: StoreConnection, prefix: str, queue: str) -> list[str]:
+def plan_reads(prefix: str, queue: str) -> list[tuple[str | int, ...]]:
+    """The count commands of one lane, one per state, then the tails of wait/paused and the prioritized head (pure).
+
+    The tail LINDEX doubles as the legacy-marker check of BullMQ < 5 and as the oldest job's id.
+    """
+    reads: list[tuple[str | int, ...]] = [
+        ("LLEN" if kind == "list" else "ZCARD", state_key(prefix, queue, state)) for state, (_, kind) in STATES.items()]
+    reads += [("LINDEX", state_key(prefix, queue, "waiting"), -1), ("LINDEX", state_key(prefix, queue, "paused"), -1),
+              ("ZRANGE", state_key(prefix, queue, "prioritized"), 0, 0)]
+    return reads
+
+
+def parse_reads(replies: list[Reply]) -> tuple[dict[str, int], list[str]]:
+    """Counts by state and the candidate oldest job ids from the replies to plan_reads (pure)."""
+    counts = {state: reply if isinstance(reply, int) else 0 for state, reply in zip(STATES, replies, strict=False)}
+    wait_tail, paused_tail, head = replies[len(STATES):len(STATES) + 3]
     ids = []
-    for state in ("waiting", "paused"):
-        tail = conn.command("LINDEX", state_key(prefix, queue, state), -1)
-        if isinstance(tail, bytes) and not tail.startswith(LEGACY_MARKER):
-            ids.append(tail.decode("utf-8", "replace"))
-    head = conn.command("ZRANGE", state_key(prefix, queue, "prioritized"), 0, 0)
+    for state, tail in (("waiting", wait_tail), ("paused", paused_tail)):
+        if isinstance(tail, bytes):
+            if tail.startswith(LEGACY_MARKER):
+                counts[state] = max(counts[state] - 1, 0)
+            else:
+                ids.append(tail.decode("utf-8", "replace"))
     if isinstance(head, list):
         ids += [x.decode("utf-8", "replace") for x in head if isinstance(x, bytes)]
-    return ids
+    return counts, ids
 
 
-def read_lane(conn: StoreConnection, prefix: str, queue: str, now_ms: float,
-              client_names: list[str] | None) -> LaneStats:
-    """Counts by state, the oldest ready job's age and the live workers of one lane (RESP errors propagate)."""
-    counts = {state: _count(conn, prefix, queue, state) for state in STATES}
-    ages = []
-    for job_id in _oldest_ids(conn, prefix, queue):
-        stamp = conn.command("HGET", f"{prefix}:{queue}:{job_id}", "timestamp")
+def read_lanes(conn: StoreConnection, prefix: str, now_ms: float, queues: tuple[str, ...] = QUEUES
+               ) -> list[LaneStats]:
+    """Every lane in three pipelined round trips plus one CLIENT LIST (RESP and socket errors propagate)."""
+    names = read_client_names(conn)
+    plans = [plan_reads(prefix, q) for q in queues]
+    replies = _raise_errors(conn.pipeline(*[c for plan in plans for c in plan]))
+    parsed, at = [], 0
+    for plan in plans:
+        parsed.append(parse_reads(replies[at:at + len(plan)]))
+        at += len(plan)
+    stamps_wanted = [(i, f"{prefix}:{q}:{job_id}") for i, (q, (_, ids)) in enumerate(zip(queues, parsed, strict=True))
+                     for job_id in ids]
+    stamps = _raise_errors(conn.pipeline(*[("HGET", key, "timestamp") for _, key in stamps_wanted])) \
+        if stamps_wanted else []
+    ages: dict[int, list[float]] = {}
+    for (i, _), stamp in zip(stamps_wanted, stamps, strict=True):
         age = job_age_s(stamp if isinstance(stamp, bytes) else None, now_ms)
         if age is not None:
-            ages.append(age)
-    workers = None if client_names is None else count_workers(client_names, prefix, queue)
-    return LaneStats(queue, counts, max(ages) if ages else None, workers)
-
-
-def read_lanes(conn: StoreConnection, prefix: str, now_ms: float) -> list[LaneStats]:
-    """Both claude-mem lanes, sharing one CLIENT LIST (RESP and socket errors propagate)."""
-    names = read_client_names(conn)
-    return [read_lane(conn, prefix, q, now_ms, names) for q in QUEUES]
+            ages.setdefault(i, []).append(age)
+    return [LaneStats(q, counts, max(ages[i]) if i in ages else None,
+                      None if names is None else count_workers(names, prefix, q))
+            for i, (q, (counts, _)) in enumerate(zip(queues, parsed, strict=True))]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,3 +89,14 @@ def test_status_shows_one_line_per_lane(tmp_path: Path, valkey: RunningServer) -
     assert lanes[0].startswith("Lane event: waiting 4 / active 0 / failed 2, oldest ")
     assert lanes[0].endswith(" 0 workers")
     assert lanes[1] == "Lane summary: waiting 0 / active 0 / failed 0, oldest -, 0 workers"
+
+
+def test_status_with_lanes_stays_light(tmp_path: Path, valkey: RunningServer) -> None:
+    """The per-lane lines must not pull prometheus_client, rich or psycopg onto the status path."""
+    env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=valkey.url, CLAUDE_MEM_QUEUE_REDIS_PREFIX=PREFIX)
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "cmem_ops", "status"], env=env,
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert "Lane event:" in out.stdout, out.stdout + out.stderr
+    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    heavy = {m for m in imported if m.split(".")[0] in ("prometheus_client", "rich", "psycopg", "typer")}
+    assert not heavy, heavy

@@ -145,3 +145,17 @@ def test_bearer_check() -> None:
     assert authorized(None, None)
     assert authorized("Bearer abc", "abc") and authorized("bearer abc", "abc")
     assert not authorized(None, "abc") and not authorized("Bearer abd", "abc") and not authorized("Basic abc", "abc")
+
+
+def test_lane_reads_skip_the_legacy_marker_and_name_the_oldest() -> None:
+    from cmem_ops.metrics.lanes import STATES, parse_reads, plan_reads
+
+    plan = plan_reads("p", EVENT_QUEUE)
+    assert plan[0] == ("LLEN", "p:server_beta_generate_event:active") and len(plan) == len(STATES) + 3
+    assert ("LLEN", "p:server_beta_generate_event:wait") in plan
+    assert ("ZCARD", "p:server_beta_generate_event:waiting-children") in plan
+    # states in STATES order: active completed delayed failed paused prioritized waiting waiting-children
+    counts, ids = parse_reads([1, 0, 0, 2, 1, 1, 5, 0, b"0:", b"job-7", [b"job-3"]])
+    assert counts["waiting"] == 4 and counts["paused"] == 1 and ids == ["job-7", "job-3"]
+    counts, ids = parse_reads([0, 0, 0, 0, 0, 0, 3, 0, b"job-1", None, []])
+    assert counts["waiting"] == 3 and ids == ["job-1"]
