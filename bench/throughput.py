@@ -7,8 +7,9 @@
    the scaling efficiency rate / (N / latency): 1.0 means every worker spends all its time waiting
    on the model. Target: >= 0.8 at N = 4.
 2. With the workers stopped, `cmem-ops doctor --no-smoke --json` and one `cmem-ops metrics` scrape
-   (each a fresh CLI process, median of ROUNDS) with an empty summary lane and with 100,000 waiting
-   jobs in it (real BullMQ jobs, added with the Python bullmq package). Target: ratio <= 1.5x.
+   (each a fresh CLI process, median of ROUNDS), and the same in process (no interpreter start-up:
+   the doctor, one scrape, the queue-health probe alone), with an empty summary lane and with 100,000
+   waiting jobs in it (real BullMQ jobs, added with the Python bullmq package). Target: ratio <= 1.5x.
 
     python bench/throughput.py [RUNTIME_DATA_DIR]   (a data dir holding an installed claude-mem runtime;
                                                      default: $CMEM_OPS_TEST_RUNTIME_DIR, yours, else install)
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -40,6 +42,7 @@ from cmem_ops.e2e.world import private_env
 from cmem_ops.lifecycle import postgres as pg_service
 from cmem_ops.metrics.lanes import SUMMARY_QUEUE, queue_prefix, read_lanes
 from cmem_ops.paths import Paths
+from cmem_ops.probes.queue import probe_queue
 from cmem_ops.runner import SubprocessRunner
 from cmem_ops.settings import write_settings_keys
 from cmem_ops.store_client import open_store
@@ -48,7 +51,8 @@ from cmem_ops.wait import Deadline, poll
 LATENCY_S = float(os.environ.get("BENCH_LATENCY_S", "0.3"))
 EVENTS_PER_WORKER = int(os.environ.get("BENCH_EVENTS_PER_WORKER", "25"))
 BACKLOG = int(os.environ.get("BENCH_BACKLOG", "100000"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+SCRAPES = int(os.environ.get("BENCH_SCRAPES", "20"))
 
 RUN_SQL = """
 SELECT count(*) FILTER (WHERE j.status = 'completed'), count(j.id),
@@ -115,6 +119,32 @@ def run_once(env: dict[str, str], client: ApiClient, project: str, workers: int,
     return done / span, done
 
 
+def measure(env: dict[str, str]) -> dict[str, float]:
+    """Medians: the doctor and one scrape as CLI processes (ROUNDS), and in-process (SCRAPES) without start-up."""
+    from cmem_ops.doctor.suite import DoctorOptions, run_doctor
+    from cmem_ops.metrics.exposition import format_exposition
+    from cmem_ops.metrics.snapshot import collect
+
+    ctx = build_context(env)
+
+    def inproc(action: Callable[[], object], n: int) -> float:
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            action()
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    return {
+        "cmem-ops doctor --no-smoke (CLI)": statistics.median(
+            timed_cli(env, "doctor", "--no-smoke", "--json") for _ in range(ROUNDS)),
+        "cmem-ops metrics (CLI, one scrape)": statistics.median(timed_cli(env, "metrics") for _ in range(ROUNDS)),
+        "doctor, in process": inproc(lambda: run_doctor(ctx, DoctorOptions(smoke=False)), ROUNDS),
+        "metrics scrape, in process": inproc(lambda: format_exposition(collect(ctx)), SCRAPES),
+        "queue health probe, in process": inproc(lambda: probe_queue(ctx, pg_service.database_url(ctx), 5.0), SCRAPES),
+    }
+
+
 def fill_backlog(url: str, prefix: str, n: int) -> float:
     """Add `n` waiting jobs to the summary lane with real BullMQ (add_bulk in chunks); returns seconds taken."""
     import bullmq  # type: ignore[import-untyped]
@@ -172,19 +202,16 @@ def main() -> None:
         target = ctx.settings.redis_target()
         assert target is not None
         prefix = queue_prefix(ctx.settings)
-        empty_doctor = statistics.median(timed_cli(env, "doctor", "--no-smoke", "--json") for _ in range(ROUNDS))
-        empty_scrape = statistics.median(timed_cli(env, "metrics") for _ in range(ROUNDS))
+        empty = measure(env)
         seconds = fill_backlog(target.url(), prefix, BACKLOG)
         with open_store(target) as conn:
             waiting = read_lanes(conn, prefix, time.time() * 1000)[1].waiting
         print(f"backlog: {waiting} waiting jobs in {SUMMARY_QUEUE} (added in {seconds:.1f} s)")
-        full_doctor = statistics.median(timed_cli(env, "doctor", "--no-smoke", "--json") for _ in range(ROUNDS))
-        full_scrape = statistics.median(timed_cli(env, "metrics") for _ in range(ROUNDS))
-        for name, empty, full in (("doctor --no-smoke", empty_doctor, full_doctor),
-                                  ("metrics (one scrape)", empty_scrape, full_scrape)):
-            ratio = full / empty
-            print(f"{name:<22} empty {empty * 1000:7.1f} ms   {BACKLOG:,} waiting {full * 1000:7.1f} ms   "
-                  f"ratio {ratio:4.2f}x (target <= 1.5x): {'ok' if ratio <= 1.5 else 'ABOVE TARGET'}")
+        full = measure(env)
+        for name in empty:
+            ratio = full[name] / empty[name]
+            print(f"{name:<34} empty {empty[name] * 1000:7.1f} ms   {BACKLOG:,} waiting {full[name] * 1000:7.1f} ms"
+                  f"   ratio {ratio:4.2f}x (target <= 1.5x): {'ok' if ratio <= 1.5 else 'ABOVE TARGET'}")
     finally:
         cli(env, "stack", "down", timeout=120)
         llm.close()
