@@ -90,7 +90,8 @@ def plan_serve(listen: str, allow_remote: bool, token_text: str | None, token_pa
                              "the network", hint=f"cmem-ops metrics --serve --listen {listen} --allow-remote "
                              "--token-file ~/.claude-mem/metrics.token   (or keep the default 127.0.0.1:9464)")
         if token is None:
-            raise UsageError(f"--listen {listen} with --allow-remote needs a bearer token",
+            raise UsageError(f"--listen {listen} with --allow-remote needs --token-file: every scrape must then send "
+                             "that token",
                              hint=f"cmem-ops metrics --serve --listen {listen} --allow-remote "
                              "--token-file ~/.claude-mem/metrics.token")
     return ServePlan(host, port, token)
@@ -156,7 +157,8 @@ def serve_forever(plan: ServePlan, render: Callable[[], bytes], content_type: st
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_term)
-    print(f"serving {plan.url}" + (" (bearer token required)" if plan.token else ""), file=sys.stderr, flush=True)
+    note = " (every request must carry the token from --token-file)" if plan.token else ""
+    print(f"serving {plan.url}{note}", file=sys.stderr, flush=True)
     try:
         server.serve_forever(poll_interval=0.5)
     except KeyboardInterrupt:

@@ -124,3 +124,19 @@ def test_prometheus_scrapes_metrics_serve(tmp_path: Path, valkey: RunningServer)
             stop(prom)
         stop(serve)
     assert serve.returncode == 0, serve.stderr.read().decode() if serve.stderr else ""
+
+
+def test_a_wide_listen_address_is_refused_without_flag_and_token(tmp_path: Path) -> None:
+    from tests.support import run_cli
+
+    env = user_env(tmp_path)
+    out = run_cli(env, "metrics", "--serve", "--listen", "0.0.0.0:9464", timeout=30)
+    assert out.returncode == 2 and "not a loopback address" in out.stderr and "--allow-remote" in out.stderr
+    assert "Traceback" not in out.stderr
+    out = run_cli(env, "metrics", "--serve", "--listen", "0.0.0.0:9464", "--allow-remote", timeout=30)
+    assert out.returncode == 2 and "needs --token-file" in out.stderr
+    short = tmp_path / "short.token"
+    short.write_text("abc\n")
+    out = run_cli(env, "metrics", "--serve", "--listen", "0.0.0.0:9464", "--allow-remote", "--token-file",
+                  str(short), timeout=30)
+    assert out.returncode == 3 and "shorter than 16 characters" in out.stderr

@@ -132,7 +132,7 @@ def test_loopback_is_the_default_and_wider_needs_flag_and_token(tmp_path: Path) 
     assert plan_serve("127.0.0.1:9464", False, None, None).token is None
     with pytest.raises(UsageError, match="not a loopback address"):
         plan_serve("0.0.0.0:9464", False, None, None)
-    with pytest.raises(UsageError, match="needs a bearer token"):
+    with pytest.raises(UsageError, match="needs --token-file"):
         plan_serve("0.0.0.0:9464", True, None, None)
     token_file = tmp_path / "t"
     with pytest.raises(ConfigError, match="empty"):
