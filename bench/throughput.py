@@ -5,7 +5,8 @@
    (`cmem-ops worker start --count N`), M = EVENTS_PER_WORKER * N events are posted and the run lasts
    from the first job's creation to the last one's completion (Postgres timestamps). Prints jobs/s and
    the scaling efficiency rate / (N / latency): 1.0 means every worker spends all its time waiting
-   on the model. Target: >= 0.8 at N = 4.
+   on the model. Target: >= 0.8 at N = 4. Also printed: the rate against N times the one-worker rate
+   (how well workers scale, apart from claude-mem's own per-job cost) and that per-job cost.
 2. With the workers stopped, `cmem-ops doctor --no-smoke --json` and one `cmem-ops metrics` scrape
    (each a fresh CLI process, median of ROUNDS), and the same in process (no interpreter start-up:
    the doctor, one scrape, the queue-health probe alone), with an empty summary lane and with 100,000
@@ -185,16 +186,19 @@ def main() -> None:
         client = ApiClient(ctx.settings.get("CLAUDE_MEM_SERVER_URL") or
                            f"http://127.0.0.1:{ctx.settings.get('CLAUDE_MEM_SERVER_PORT')}",
                            key_file.read_text().strip(), timeout=30)
-        print(f"{'workers':>7} {'jobs':>5} {'jobs/s':>7} {'ideal':>6} {'efficiency':>10}")
-        efficiency = {}
+        print(f"{'workers':>7} {'jobs':>5} {'jobs/s':>7} {'ideal':>6} {'efficiency':>10} {'vs 1 worker':>11}")
+        efficiency: dict[int, float] = {}
+        rates: dict[int, float] = {}
         for workers in (1, 2, 4):
             before = len(llm.requests)
             rate, done = run_once(env, client, created["project_id"], workers, database_url)
             ideal = workers / LATENCY_S
             efficiency[workers] = rate / ideal
             calls = (len(llm.requests) - before) / max(done, 1)
-            print(f"{workers:>7} {done:>5} {rate:>7.2f} {ideal:>6.2f} {rate / ideal:>10.2f}   "
-                  f"({calls:.1f} LLM calls per job)")
+            rates[workers] = rate
+            print(f"{workers:>7} {done:>5} {rate:>7.2f} {ideal:>6.2f} {rate / ideal:>10.2f} "
+                  f"{rate / (workers * rates[1]):>11.2f}   ({calls:.1f} LLM calls per job, "
+                  f"{1000 * (workers / rate - LATENCY_S):.0f} ms per job beyond the model's latency)")
         verdict = "ok" if efficiency[4] >= 0.8 else "BELOW TARGET"
         print(f"efficiency at N=4: {efficiency[4]:.2f} (target >= 0.8): {verdict}")
 
