@@ -35,6 +35,17 @@ def test_alert_rules_pass_promtool() -> None:
     assert "SUCCESS: 8 rules found" in out.stdout
 
 
+def test_alerts_fire_as_written() -> None:
+    """promtool's rule unit tests: each alert fires on the series it is about, with its fix in the annotations."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (apt-get install -y prometheus)")
+    cases = REPO / "tests" / "fixtures" / "prometheus" / "alerts-test.yml"
+    out = subprocess.run([promtool, "test", "rules", str(cases)], capture_output=True, text=True, timeout=60,
+                         check=False)
+    assert out.returncode == 0 and "SUCCESS" in out.stdout, out.stdout + out.stderr
+
+
 @pytest.fixture
 def valkey(tmp_path: Path) -> Iterator[RunningServer]:
     binary = next((b for b in real_binaries() if b.path is not None), None)
