@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..lifecycle.summary import ProcessLine, StackSummary
-from ..lifecycle.watch import LaneRate
 from ..metrics.lanes import LaneStats, format_age
 from .store import format_persistence
+
+if TYPE_CHECKING:
+    from ..lifecycle.watch import LaneRate  # only --watch needs it: plain `status` stays lighter
 
 
 def _process(line: ProcessLine) -> str:
