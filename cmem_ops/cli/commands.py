@@ -46,13 +46,30 @@ _FILE = Option(("file",), "file", "The archive (written by cmem-ops backup or st
 
 COMMANDS: tuple[Command, ...] = (
     # top level
-    Command(("status",), "One screen: Worker / Server / Queue / Store / Persistence / Policy. Fast enough for a "
-            "shell prompt.", "cmem_ops.cli.doctor:status",
-            (JSON, timeout(1.0, 0.1, "Seconds to wait for the queue store."))),
+    Command(("status",), "One screen: Worker / Server / Queue / Store / Persistence / Policy / one line per queue "
+            "lane. Fast enough for a shell prompt.", "cmem_ops.cli.doctor:status",
+            (JSON, timeout(1.0, 0.1, "Seconds to wait for the queue store."),
+             flag(("--watch",), "watch", "Redraw every second with per-lane rates (jobs done/s, backlog growth); "
+                  "Ctrl-C quits."),
+             seconds(("--interval",), "interval", 1.0, 0.2, "Seconds between redraws with --watch."))),
+    Command(("metrics",), "Prometheus metrics: queue lanes (bullmq_job_count), oldest waiting job, live workers, "
+            "the store, Postgres jobs, the server.", "cmem_ops.cli.metrics:metrics",
+            (flag(("--serve",), "serve", "Serve GET /metrics over HTTP (a fresh reading per scrape) until Ctrl-C."),
+             Option(("--listen",), "listen", "HOST:PORT for --serve; loopback unless --allow-remote.",
+                    default="127.0.0.1:9464", metavar="HOST:PORT"),
+             flag(("--allow-remote",), "allow_remote", "Allow a non-loopback --listen (needs --token-file)."),
+             Option(("--token-file",), "token_file", "File whose first line is the bearer token every scrape must "
+                    "send.", metavar="FILE"),
+             timeout(2.0, 0.1, "Seconds per round trip to each source."),
+             JSON),
+            description="Without --serve, prints the text exposition once. Reads counts only (LLEN, ZCARD, one "
+                        "HGET for the oldest job), so a scrape costs the same with 100,000 jobs waiting. See "
+                        "docs/metrics.md for every series, the Grafana dashboard and the alert rules."),
     Command(("doctor",), "Check every layer (queue store, Postgres, server HTTP, files) and print the fix for each "
             "problem.", "cmem_ops.cli.doctor:doctor",
             (JSON,
-             Option(("--only",), "only", "Check only these groups: store, postgres, server, files.", kind="append",
+             Option(("--only",), "only", "Check only these groups: store, postgres, server, queue, files.",
+                    kind="append",
                     metavar="GROUP"),
              timeout(15.0, 0.5, "Deadline for the whole run, in seconds."),
              _NO_SMOKE,

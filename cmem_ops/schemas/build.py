@@ -119,6 +119,7 @@ def by_type(ref: str) -> Callable[[Builder], Schema]:
 # envelope "command" -> how its `data` is built
 DATA: dict[str, Callable[[Builder], Schema]] = {
     "status": by_type("cmem_ops.lifecycle.summary:StackSummary"),
+    "metrics": by_type("cmem_ops.metrics.snapshot:MetricsSnapshot"),
     "doctor": doctor_data,
     "logs": logs_data,
     "up": lambda b: obj({"store": b.ref("cmem_ops.lifecycle.store:StoreStatus"), "doctor": doctor_data(b)}),
