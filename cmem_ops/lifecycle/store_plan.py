@@ -20,6 +20,7 @@ from ..settings import KEY_ENGINE, KEY_MODE, KEY_PORT, KEY_URL, QueueEngine, Red
 from ..store import process, state
 from ..store.binaries import ServerBinary
 from ..store.config import StoreConfig, render_config
+from ..store.pinned import pinned_binary
 from ..store.ports import choose_port, ipv6_loopback_available, port_is_free
 from .store import _require_managed
 
@@ -104,7 +105,7 @@ def prepare(paths: Paths, env: dict[str, str], runner: Runner, binary: str | Non
     settings = load_settings(paths, env)
     _require_managed(settings, "start")
     plan = plan_identity(settings, new_port)
-    chosen = process.select_binary(paths, runner, binary)
+    chosen = process.select_binary(paths, runner, binary or pinned_binary(settings))  # `store upgrade` pins it
     cfg = StoreConfig(port=plan.port, password=plan.password, data_dir=paths.redis_data,
                       log_file=paths.log_file(state.COMPONENT), token=secrets.token_hex(8),
                       ipv6=ipv6_loopback_available())

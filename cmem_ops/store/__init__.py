@@ -8,4 +8,5 @@
     process.py   the one store lock, the files, spawning with a PID file (a cache, never the only source)
     shutdown.py  stop one server without losing an acknowledged write (SIGCONT, SHUTDOWN, full-disk rule)
     status.py    read what a running store says about itself (INFO, CONFIG GET)
+    pinned.py    the binary the store is pinned to (CMEM_OPS_STORE_BINARY), written by `store upgrade`
 """
