@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..context import Context
 from ..errors import ConfigError
 from ..probes import bullmq as bullmq_probe
-from ..probes import redis_checks
+from ..probes import redis_checks, topology
 from ..probes import stack as stack_probes
 from ..probes.base import Group, ProbeResult, Status, Stopwatch, skipped
 from ..probes.files import probe_files
@@ -78,11 +78,20 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
     label = f"{mode.value} {target.url(redact=True)}"
     hints = StoreHints.for_mode(mode.value, target)
     results, conn, snap = connect(target, _op_budget(deadline), hints, label)
+    later = ["server", "eviction policy", "persistence", "lua"] + (["bullmq"] if options.smoke else [])
     if conn is None or snap is None:
-        later = ["server", "eviction policy", "persistence", "lua"] + (["bullmq"] if options.smoke else [])
         done = {r.name for r in results}
         return results + [skipped(n, label, "skipped: the store did not answer", Group.STORE) for n in later
                           if n not in done]
+    # Topology first (probes/topology.py): a replica, a cluster node or a Sentinel cannot hold the queue,
+    # and every check after this one would judge the wrong server.
+    conn.timeout = _op_budget(deadline)
+    role = topology.check_topology(topology.read_topology(conn, snap.info, snap.config), target, label)
+    results.append(role)
+    if role.status is Status.FAIL:
+        close_quietly(conn)
+        why = f"skipped: {target.address} is a {role.data.get('role')}, not the primary claude-mem needs"
+        return results + [skipped(n, label, why, Group.STORE) for n in later]
     # The smoke is the slow part (a Node process): run it while the quick checks below read the snapshot.
     smoke: list[ProbeResult] = []
     smoke_thread = None
