@@ -36,10 +36,9 @@ class RespConnection:
         self.timeout = timeout
         raw = socket.create_connection((target.host, target.port), timeout=timeout)
         if target.tls:
-            import ssl  # only TLS users pay for the import
+            from .tlstrust import client_context  # only TLS users pay for ssl; Node's trust (NODE_EXTRA_CA_CERTS)
 
-            ctx = ssl.create_default_context()
-            raw = ctx.wrap_socket(raw, server_hostname=target.host)
+            raw = client_context().wrap_socket(raw, server_hostname=target.host)
         self._sock = raw
         self._buf = b""
         if authenticate and target.password is not None:

@@ -239,6 +239,7 @@ class TestCA:
     def issue(self, workdir: Path, *names: str) -> tuple[Path, Path]:
         """A server certificate for `names`: (cert chain, key) PEM files."""
         cert = self.ca.issue_cert(*names)  # type: ignore[attr-defined]
+        workdir.mkdir(parents=True, exist_ok=True)
         chain, key = workdir / f"{names[0]}.crt", workdir / f"{names[0]}.key"
         cert.private_key_pem.write_to_path(str(key))
         chain.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
@@ -288,3 +289,60 @@ def acl_user(port: int, name: str, password: str, *rules: str, admin_password: s
     """Create ACL user `name` with `rules` on the server at `port`; return its URL."""
     command(port, "ACL", "SETUSER", name, "reset", "on", f">{password}", *rules, password=admin_password)
     return f"redis://{name}:{password}@127.0.0.1:{port}/0"
+
+
+@contextmanager
+def delaying_proxy(upstream_port: int, delay_s: float) -> Iterator[int]:
+    """A loopback TCP proxy to `upstream_port` whose first server-to-client bytes arrive `delay_s` late.
+
+    It stands for a distant store: a TLS handshake through it takes about `delay_s` longer.
+    """
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def pump(src: socket.socket, dst: socket.socket, delay: float) -> None:
+        first = True
+        with contextlib.suppress(OSError):
+            while chunk := src.recv(65536):
+                if first and delay:
+                    stop.wait(delay)  # the simulated network latency, not a wait for a condition
+                first = False
+                dst.sendall(chunk)
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while not stop.is_set():
+                client, _ = listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", upstream_port))
+                threading.Thread(target=pump, args=(client, upstream, 0.0), daemon=True).start()
+                threading.Thread(target=pump, args=(upstream, client, delay_s), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield port
+    finally:
+        stop.set()
+        listener.close()
+
+
+@contextmanager
+def self_signed_tls_server(workdir: Path, ca: TestCA) -> Iterator[Node]:
+    """A TLS server presenting the CA's own (self-signed) certificate as its certificate."""
+    binary = tls_binary()
+    cert, key = workdir / "self.crt", workdir / "self.key"
+    workdir.mkdir(parents=True, exist_ok=True)
+    ca.ca.cert_pem.write_to_path(str(cert))  # type: ignore[attr-defined]
+    ca.ca.private_key_pem.write_to_path(str(key))  # type: ignore[attr-defined]
+    port = free_port()
+    argv = [str(binary), "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(workdir), "--daemonize", "no", "--tls-cert-file", str(cert),
+            "--tls-key-file", str(key), "--tls-ca-cert-file", str(ca.pem), "--tls-auth-clients", "no"]
+    with started(argv, workdir, port, ready=lambda: _tls_answers(port, cert)) as node:
+        yield node

@@ -17,6 +17,7 @@ from ..errors import ConfigError
 from ..probes import bullmq as bullmq_probe
 from ..probes import redis_checks, topology
 from ..probes import stack as stack_probes
+from ..probes import tls as tls_probe
 from ..probes.base import Group, ProbeResult, Status, Stopwatch, skipped
 from ..probes.files import probe_files
 from ..probes.http import probe_http
@@ -24,6 +25,7 @@ from ..probes.lua import probe_lua
 from ..probes.postgres import probe_postgres
 from ..probes.redis_conn import StoreHints, close_quietly, connect
 from ..settings import QueueEngine, RedisMode
+from ..tlstrust import KEY_EXTRA_CA
 from ..wait import Deadline
 from .report import DoctorReport
 
@@ -78,6 +80,9 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
     label = f"{mode.value} {target.url(redact=True)}"
     hints = StoreHints.for_mode(mode.value, target)
     results, conn, snap = connect(target, _op_budget(deadline), hints, label)
+    # TLS as claude-mem's Node sees it (probes/tls.py): trust, names, handshake time; plain vs TLS mix-ups.
+    extra_ca = settings.get(KEY_EXTRA_CA)
+    results = tls_probe.with_tls_verdict(results, target, label, extra_ca, _op_budget(deadline))
     later = ["server", "eviction policy", "persistence", "lua"] + (["bullmq"] if options.smoke else [])
     if conn is None or snap is None:
         done = {r.name for r in results}
@@ -99,7 +104,7 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
         budget = max(deadline.remaining() - SAFETY_S, 0.1)
         smoke_thread = threading.Thread(
             target=lambda: smoke.append(bullmq_probe.probe_bullmq(target, label, hints, budget, ctx.paths.cache_dir,
-                                                                  options.client)),
+                                                                  options.client, extra_ca=extra_ca)),
             name="doctor-bullmq", daemon=True)
         smoke_thread.start()
     try:

@@ -27,8 +27,11 @@ def python_bullmq_available() -> bool:
 
 
 def probe_bullmq(target: RedisTarget, label: str, hints: StoreHints, timeout: float, cache_dir: Path,
-                 client: str = "auto") -> ProbeResult:
-    """Run the smoke with the chosen client; never raises for the store or the client failing."""
+                 client: str = "auto", *, extra_ca: str | None = None) -> ProbeResult:
+    """Run the smoke with the chosen client; never raises for the store or the client failing.
+
+    `extra_ca` is given to Node as NODE_EXTRA_CA_CERTS, as claude-mem's processes get it (rediss://).
+    """
     sw = Stopwatch()
     prefix = new_smoke_prefix()
     budget = max(timeout, MIN_TIMEOUT_S)
@@ -42,7 +45,8 @@ def probe_bullmq(target: RedisTarget, label: str, hints: StoreHints, timeout: fl
     if use_node:
         try:
             outcome = run_node_smoke(target.url(), prefix, "roundtrip", QUEUE, budget, cache_dir,
-                                     setup_timeout_s=max(budget, 120.0))
+                                     setup_timeout_s=max(budget, 120.0),
+                                     extra_env={"NODE_EXTRA_CA_CERTS": extra_ca} if extra_ca else None)
         except SmokeSetupError as exc:
             if client == "node":
                 return ProbeResult("bullmq", label, Status.FAIL, f"Node smoke could not be set up: {exc.message}",

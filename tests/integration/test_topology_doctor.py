@@ -69,7 +69,7 @@ def test_sentinel_points_at_the_primary_and_follows_a_failover(tmp_path):
     with ts.sentinel_group(ts.modern_binary(), tmp_path / "s") as group:
         sentinel = group.sentinels[0]
         env = user_env(tmp_path / "u", CLAUDE_MEM_REDIS_URL=sentinel.url)
-        out, results, elapsed = doctor(env, "--no-smoke")
+        out, results, _ = doctor(env, "--no-smoke")
         topo = results["topology"]
         assert out.returncode != 0 and topo["status"] == "fail"
         assert f"cmemq: primary at 127.0.0.1:{group.primary.port}" in topo["summary"]
