@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TypeAlias
 
@@ -66,6 +67,12 @@ class RespConnection:
         if isinstance(reply, RespError):
             raise reply
         return reply
+
+    def pipeline(self, commands: Sequence[Sequence[str | bytes | int]]) -> list[Reply]:
+        """Send `commands` in one write and return every reply in order; error replies are returned, not raised."""
+        self._sock.sendall(b"".join(encode_command(*c) for c in commands))
+        deadline = time.monotonic() + self.timeout
+        return [self._read_reply(deadline) for _ in commands]
 
     def text(self, *args: str | bytes | int) -> str:
         """Run a command whose reply is a bulk or simple string and decode it."""

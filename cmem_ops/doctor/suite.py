@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..claudemem.queue_commands import SMOKE_KEY_PATTERN
 from ..context import Context
 from ..errors import ConfigError
 from ..probes import bullmq as bullmq_probe
@@ -24,6 +25,8 @@ from ..probes.http import probe_http
 from ..probes.lua import probe_lua
 from ..probes.postgres import probe_postgres
 from ..probes.redis_conn import StoreHints, close_quietly, connect
+from ..redis_url import RedisTarget
+from ..resp import RespConnection, RespError
 from ..settings import QueueEngine, RedisMode
 from ..tlstrust import KEY_EXTRA_CA
 from ..wait import Deadline
@@ -97,10 +100,23 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
         close_quietly(conn)
         why = f"skipped: {target.address} is a {role.data.get('role')}, not the primary claude-mem needs"
         return results + [skipped(n, label, why, Group.STORE) for n in later]
+    # An ACL user (probes/acl.py) must be allowed every command BullMQ runs, on the prefix's keys.
+    acl = _acl_probe(ctx, target, label, deadline) if target.username else None
+    smoke_allowed = True
+    if acl is not None:
+        results.append(acl)
+        smoke_allowed = acl.data.get("smoke_keys") is not False
     # The smoke is the slow part (a Node process): run it while the quick checks below read the snapshot.
     smoke: list[ProbeResult] = []
     smoke_thread = None
-    if options.smoke:
+    if options.smoke and not smoke_allowed:
+        user = target.username
+        results.append(ProbeResult("bullmq", label, Status.WARN,
+                                   f"smoke not run: user {user} may not touch the smoke's own keys "
+                                   f"({SMOKE_KEY_PATTERN})", required=False,
+                                   hint=f"ACL SETUSER {user} ~{SMOKE_KEY_PATTERN} +scan +dbsize +script|load   "
+                                        "(or: cmem-ops doctor --no-smoke)"))
+    elif options.smoke:
         budget = max(deadline.remaining() - SAFETY_S, 0.1)
         smoke_thread = threading.Thread(
             target=lambda: smoke.append(bullmq_probe.probe_bullmq(target, label, hints, budget, ctx.paths.cache_dir,
@@ -129,6 +145,22 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
             results.append(ProbeResult("bullmq", label, Status.FAIL, "the smoke job did not finish before the deadline",
                                        hint=f"cmem-ops doctor --only store --timeout {options.timeout * 2:g}"))
     return results
+
+
+def _acl_probe(ctx: Context, target: RedisTarget, label: str, deadline: Deadline) -> ProbeResult:
+    """The ACL check on its own connection: a refused EXEC could leave a connection inside MULTI."""
+    from ..claudemem.env import default_prefix, sanitize_prefix
+    from ..probes.acl import probe_acl
+
+    raw = ctx.settings.queue_prefix
+    prefix = sanitize_prefix(raw) if raw else default_prefix(ctx.settings.get("CLAUDE_MEM_WORKER_PORT"),
+                                                             os.getuid() if hasattr(os, "getuid") else 0)
+    try:
+        with RespConnection(target, timeout=_op_budget(deadline)) as conn:
+            return probe_acl(conn, target.username or "default", prefix, label)
+    except (OSError, RespError) as exc:
+        return ProbeResult("acl", label, Status.FAIL, f"the ACL check could not connect: {exc}",
+                           hint="cmem-ops doctor --only store")
 
 
 def postgres_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
