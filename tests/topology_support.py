@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from cmem_ops.redis_url import RedisTarget
-from cmem_ops.resp import RespConnection, RespError, parse_info
+from cmem_ops.resp import RespError, parse_info
+from cmem_ops.store_client import open_store
 from cmem_ops.wait import Deadline, poll
 from tests.support import free_port, real_binaries
 
@@ -43,13 +44,13 @@ def tls_binary() -> Path:
 def info_of(port: int, section: str = "", *, password: str | None = None, username: str | None = None
             ) -> dict[str, str]:
     """INFO [section] of the server on 127.0.0.1:port, parsed."""
-    with RespConnection(RedisTarget("127.0.0.1", port, username=username, password=password), timeout=2) as c:
+    with open_store(RedisTarget("127.0.0.1", port, username=username, password=password), 2) as c:
         return parse_info(c.text("INFO", *([section] if section else [])))
 
 
 def command(port: int, *args: str | int, password: str | None = None, username: str | None = None) -> object:
     """Run one command on 127.0.0.1:port and return its reply."""
-    with RespConnection(RedisTarget("127.0.0.1", port, username=username, password=password), timeout=2) as c:
+    with open_store(RedisTarget("127.0.0.1", port, username=username, password=password), 2) as c:
         return c.command(*args)
 
 
@@ -61,7 +62,7 @@ def cluster_info(port: int) -> dict[str, str]:
 
 
 def _answers(port: int) -> bool:
-    with RespConnection(RedisTarget("127.0.0.1", port), timeout=0.5, authenticate=False) as c:
+    with open_store(RedisTarget("127.0.0.1", port), 0.5, authenticate=False) as c:
         try:
             c.command("PING")
         except RespError as exc:  # NOAUTH still proves it is up

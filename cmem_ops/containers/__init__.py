@@ -1,7 +1,7 @@
-"""Docker and `docker compose` through the one runner: pure argv builders and parsers, thin runners.
+"""The Docker engine and `docker compose`: the only package that talks to Docker.
 
+    engine.py    the `docker` SDK: read_engine / Engine.connect, RunSpec (build_run_kwargs, format_run_argv),
+                 containers, volumes, images (list, pull, import, build); parse_container
     compose.py   ComposeProject + build_*_argv (up/ps/down/logs/config), parse_compose_ps (NDJSON and
-                 array shapes), Compose (runs them with timeouts), ComposeError
-    engine.py    parse_docker_info / docker_available (client present? engine answering?),
-                 parse_compose_version / compose_available
+                 array shapes), compose_available, Compose (runs them with timeouts), ComposeError
 """

@@ -3,7 +3,9 @@
 Compose before 2.21 prints `ps --format json` as one JSON array; from 2.21 on it prints one object per
 line (NDJSON); with nothing running it prints `[]` or nothing at all. `parse_compose_ps` takes all of
 them. `Compose` runs the argv through the Runner with a timeout and turns a failure into ComposeError
-with the stderr tail and a `Hint:` naming the command to look further.
+with the stderr tail and a `Hint:` naming the command to look further. This is the only module
+that runs the docker CLI binary (for `docker compose`, which has no SDK); everything else talks to
+the engine through engine.py.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import OpsTimeoutError, ProcessError
+from ..errors import OpsError, OpsTimeoutError, ProcessError
 from ..runner import Runner
+
+COMPOSE_HINT = "install the compose v2 plugin (docker-compose-plugin, or Docker Desktop), then rerun"
+DOCKER_CLI = "docker"
 
 _TAIL_CHARS = 600
 
@@ -33,7 +38,7 @@ class ComposeProject:
     files: tuple[Path, ...]
     name: str
     profiles: tuple[str, ...] = ()
-    docker: str = "docker"
+    docker: str = DOCKER_CLI
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,37 @@ def format_compose_error(text: str) -> str:
 def format_argv(argv: Sequence[str]) -> str:
     """A copy-pasteable shell form of `argv` (pure)."""
     return shlex.join(argv)
+
+
+_COMPOSE_VERSION_RE = re.compile(r"v?(\d+\.\d+(?:\.\d+)?)")
+
+
+def parse_compose_version(text: str) -> str | None:
+    """'2.40.3' from `docker compose version` text or its `--format json` object (pure)."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError:
+            return None
+        stripped = str(data.get("version") or "") if isinstance(data, dict) else ""
+    if "compose" not in stripped.lower() and not stripped.lstrip("v")[:1].isdigit():
+        return None
+    match = _COMPOSE_VERSION_RE.search(stripped)
+    return match.group(1) if match else None
+
+
+def compose_available(runner: Runner, timeout: float = 15.0) -> tuple[bool, str]:
+    """(True, 'compose 2.40.3') when `docker compose version` answers; else (False, why)."""
+    try:
+        done = runner.run([DOCKER_CLI, "compose", "version"], timeout=timeout)
+    except OpsError as exc:
+        return False, exc.message
+    version = parse_compose_version(done.stdout) if done.ok else None
+    if version is None:
+        first = next((line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()), "")
+        return False, first or f"`docker compose version` exited {done.returncode}"
+    return True, f"compose {version}"
 
 
 class Compose:

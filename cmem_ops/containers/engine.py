@@ -1,134 +1,409 @@
-"""Is Docker usable here? The client present, the engine answering, the compose v2 plugin there.
+"""The one way cmem-ops talks to the Docker engine: the `docker` SDK, imported only when used.
 
-`docker info --format '{{json .}}'` is read rather than trusted by its exit code: the 20.10 client
-exits 0 when the engine is down and only says so in `ServerErrors`; the 28.x client exits 1 and
-still prints a zero-filled object (no `ServerVersion`).
+    read_engine()          EngineStatus: does an engine answer here? (never raises)
+    Engine.connect()       a client that answered a ping; MissingError / NotRunningError otherwise
+    RunSpec                what one container runs; build_run_kwargs (the SDK call) and
+                           format_run_argv (the equivalent `docker run`, for plans and hints) are pure
+    Engine                 containers (inspect, run, create, start, stop, kill, remove, logs), volumes,
+                           images (list, labels, pull, import a root filesystem, build a context)
+    parse_container        the facts we read from a container's inspect document (pure)
+
+`docker compose` has no SDK: its argv is built and run in compose.py, the only place the docker CLI
+binary is invoked. The SDK costs ~0.2 s to import, so nothing imports it at module level.
+Every engine failure becomes an EngineError (a ProcessError) naming the call and the object.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass
-from typing import Any
+import io
+import os
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from ..errors import OpsError
-from ..runner import Runner
+from ..errors import MissingError, NotRunningError, ProcessError
 
-ENGINE_HINT = "start the engine (Docker Desktop, `sudo systemctl start docker`, or here: ci/docker-engine.sh start)"
-COMPOSE_HINT = "install the compose v2 plugin (docker-compose-plugin), or here: ci/docker-engine.sh start"
+ENGINE_HINT = "start the Docker engine (Docker Desktop, or: sudo systemctl start docker), then rerun"
+CLI_NAME = "docker"
+T = TypeVar("T")
+
+
+class EngineError(ProcessError):
+    """The engine refused or failed a call (conflict, missing image, bad mount, ...)."""
 
 
 @dataclass(frozen=True)
 class EngineStatus:
-    """What `docker info` said."""
+    """Whether an engine answers, and what it said."""
 
     available: bool
     reason: str
     server_version: str | None = None
-    client_version: str | None = None
+    api_version: str | None = None
 
 
-def parse_docker_info(stdout: str, stderr: str, returncode: int) -> EngineStatus:
-    """Judge `docker info --format '{{json .}}'` output (pure)."""
-    data: Any = None
-    text = stdout.strip()
-    if text:
-        try:
-            data = json.loads(text.splitlines()[-1] if not text.startswith("{") else text)
-        except json.JSONDecodeError:
-            data = None
-    first_err = next((line.strip() for line in stderr.splitlines() if line.strip()), "")
-    if not isinstance(data, dict):
-        why = first_err or (f"`docker info` exited {returncode} with unreadable output" if returncode
-                            else "`docker info` printed no JSON")
-        return EngineStatus(False, why)
-    client = data.get("ClientInfo") or {}
-    client_version = str(client.get("Version") or "") or None
-    errors = [str(e) for e in data.get("ServerErrors") or [] if str(e).strip()]
-    if errors:
-        return EngineStatus(False, errors[0], client_version=client_version)
-    server = str(data.get("ServerVersion") or "")
-    if returncode != 0 or not server:
-        return EngineStatus(False, first_err or f"`docker info` exited {returncode} without a server version",
-                            client_version=client_version)
-    return EngineStatus(True, f"Docker engine {server}", server, client_version)
+@dataclass(frozen=True)
+class Mount:
+    """A named volume or a host path mounted into a container."""
+
+    source: str
+    target: str
+    read_only: bool = False
 
 
-def docker_available(runner: Runner, timeout: float = 15.0) -> tuple[bool, str]:
-    """(True, 'Docker engine 20.10.24') when the client runs and the engine answers; else (False, why)."""
-    status = read_engine(runner, timeout)
+@dataclass(frozen=True)
+class RunSpec:
+    """One container: image, name, command, labels, loopback ports, mounts, restart policy."""
+
+    image: str
+    name: str
+    command: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    ports: Mapping[int, tuple[str, int]] = field(default_factory=dict)  # container port -> (host ip, port)
+    mounts: tuple[Mount, ...] = ()
+    restart: str | None = "unless-stopped"
+    user: str | None = None
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """What we read from `inspect` of one container."""
+
+    id: str
+    name: str
+    status: str
+    image: str
+    labels: Mapping[str, str]
+    ports: Mapping[int, tuple[str, int]]
+    mounts: Mapping[str, str]  # target -> volume name or host path
+    pid: int = 0
+    restart_count: int = 0
+    cmd: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+
+def build_run_kwargs(spec: RunSpec) -> dict[str, Any]:
+    """Keyword arguments of `client.containers.create(image, **kwargs)` for `spec` (pure)."""
+    kwargs: dict[str, Any] = {
+        "name": spec.name, "labels": dict(spec.labels),
+        "ports": {f"{port}/tcp": bind for port, bind in spec.ports.items()},
+        "volumes": {m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts},
+    }
+    if spec.command:
+        kwargs["command"] = list(spec.command)
+    if spec.entrypoint is not None:
+        kwargs["entrypoint"] = list(spec.entrypoint)
+    if spec.restart:
+        kwargs["restart_policy"] = {"Name": spec.restart}
+    if spec.user:
+        kwargs["user"] = spec.user
+    return kwargs
+
+
+def format_run_argv(spec: RunSpec) -> tuple[str, ...]:
+    """The `docker run -d ...` command equivalent to running `spec` through the SDK (pure)."""
+    argv = [CLI_NAME, "run", "-d", "--name", spec.name]
+    if spec.restart:
+        argv += ["--restart", spec.restart]
+    for key, value in spec.labels.items():
+        argv += ["--label", f"{key}={value}"]
+    for port, (ip, host_port) in spec.ports.items():
+        argv += ["-p", f"{ip}:{host_port}:{port}"]
+    for mount in spec.mounts:
+        argv += ["-v", f"{mount.source}:{mount.target}" + (":ro" if mount.read_only else "")]
+    if spec.user:
+        argv += ["--user", spec.user]
+    if spec.entrypoint is not None:
+        argv += ["--entrypoint", spec.entrypoint[0] if spec.entrypoint else ""]
+        return (*argv, spec.image, *spec.entrypoint[1:], *spec.command)
+    return (*argv, spec.image, *spec.command)
+
+
+def parse_container(attrs: Mapping[str, Any]) -> ContainerInfo:
+    """The facts of an inspect document (`docker inspect C` / `container.attrs`) (pure)."""
+    config = attrs.get("Config") or {}
+    state = attrs.get("State") or {}
+    ports: dict[int, tuple[str, int]] = {}
+    for key, bindings in ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).items():
+        if bindings and bindings[0].get("HostPort"):
+            ports[int(str(key).split("/")[0])] = (str(bindings[0].get("HostIp") or ""), int(bindings[0]["HostPort"]))
+    mounts = {str(m.get("Destination")): str(m.get("Name") or m.get("Source") or "")
+              for m in attrs.get("Mounts") or []}
+    return ContainerInfo(
+        id=str(attrs.get("Id") or ""), name=str(attrs.get("Name") or "").lstrip("/"),
+        status=str(state.get("Status") or "unknown"), image=str(config.get("Image") or ""),
+        labels=dict(config.get("Labels") or {}), ports=ports, mounts=mounts, pid=int(state.get("Pid") or 0),
+        restart_count=int(attrs.get("RestartCount") or 0), cmd=tuple(config.get("Cmd") or ()),
+        entrypoint=tuple(config.get("Entrypoint") or ()), env=tuple(config.get("Env") or ()),
+    )
+
+
+def cli_installed(which: Callable[[str], str | None] = shutil.which) -> bool:
+    """Whether the docker client is on PATH: the sign that Docker is installed at all (pure over `which`)."""
+    return which(CLI_NAME) is not None
+
+
+def read_engine(timeout: float = 15.0) -> EngineStatus:
+    """Ask the engine (DOCKER_HOST or the default socket) for its version; a status, never an exception."""
+    try:
+        engine = Engine.connect(timeout)
+    except (MissingError, NotRunningError) as exc:
+        return EngineStatus(False, exc.message)
+    try:
+        version = engine.call("version", engine.client.version)
+    except EngineError as exc:
+        return EngineStatus(False, exc.message)
+    finally:
+        engine.close()
+    server = str(version.get("Version") or "")
+    return EngineStatus(True, f"Docker engine {server}", server, str(version.get("ApiVersion") or "") or None)
+
+
+def engine_answers(timeout: float = 5.0) -> bool:
+    """True when an engine answers a ping within `timeout` (never raises)."""
+    return read_engine(timeout).available
+
+
+def docker_available(timeout: float = 15.0) -> tuple[bool, str]:
+    """(True, 'Docker engine 20.10.24') when an engine answers; else (False, why)."""
+    status = read_engine(timeout)
     return status.available, status.reason
 
 
-def read_engine(runner: Runner, timeout: float = 15.0) -> EngineStatus:
-    """Run `docker info` and judge it; a missing client or a hang is a status, not an exception."""
+def list_images(timeout: float = 30.0) -> frozenset[str]:
+    """Every `repository:tag` the engine holds; empty when it cannot say."""
     try:
-        done = runner.run(["docker", "info", "--format", "{{json .}}"], timeout=timeout)
-    except OpsError as exc:  # MissingError (no client) or OpsTimeoutError (engine hangs)
-        return EngineStatus(False, exc.message)
-    return parse_docker_info(done.stdout, done.stderr, done.returncode)
-
-
-_COMPOSE_VERSION_RE = re.compile(r"v?(\d+\.\d+(?:\.\d+)?)")
-
-
-def parse_compose_version(text: str) -> str | None:
-    """'2.40.3' from `docker compose version` text or its `--format json` object (pure)."""
-    stripped = text.strip()
-    if stripped.startswith("{"):
-        try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError:
-            return None
-        stripped = str(data.get("version") or "") if isinstance(data, dict) else ""
-    if "compose" not in stripped.lower() and not stripped.lstrip("v")[:1].isdigit():
-        return None
-    match = _COMPOSE_VERSION_RE.search(stripped)
-    return match.group(1) if match else None
-
-
-def compose_available(runner: Runner, timeout: float = 15.0) -> tuple[bool, str]:
-    """(True, 'compose 2.40.3') when `docker compose version` answers; else (False, why)."""
+        engine = Engine.connect(timeout)
+    except (MissingError, NotRunningError):
+        return frozenset()
     try:
-        done = runner.run(["docker", "compose", "version"], timeout=timeout)
-    except OpsError as exc:
+        return engine.images()
+    except EngineError:
+        return frozenset()
+    finally:
+        engine.close()
+
+
+def pull_image(image: str, timeout: float = 600.0) -> tuple[bool, str]:
+    """Pull `image`: (True, '') or (False, why)."""
+    try:
+        engine = Engine.connect(timeout)
+    except (MissingError, NotRunningError) as exc:
         return False, exc.message
-    version = parse_compose_version(done.stdout) if done.ok else None
-    if version is None:
-        first = next((line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()), "")
-        return False, first or f"`docker compose version` exited {done.returncode}"
-    return True, f"compose {version}"
+    try:
+        engine.pull(image)
+    except EngineError as exc:
+        return False, exc.message
+    finally:
+        engine.close()
+    return True, ""
 
 
-def parse_image_list(text: str) -> frozenset[str]:
-    """Image references from `docker images --format '{{.Repository}}:{{.Tag}}'` (pure; <none> dropped)."""
+def normalize_image_refs(tags: list[str]) -> set[str]:
+    """Image tags as users write them: `docker.io/library/x:1` also as `x:1` (pure)."""
     refs = set()
-    for line in text.splitlines():
-        ref = line.strip()
+    for ref in tags:
         if ref and "<none>" not in ref:
             refs.add(ref)
             if ref.startswith("docker.io/"):
                 refs.add(ref.removeprefix("docker.io/").removeprefix("library/"))
-    return frozenset(refs)
+    return refs
 
 
-def list_images(runner: Runner, timeout: float = 30.0) -> frozenset[str]:
-    """Every `repository:tag` the engine holds; empty when it cannot say."""
-    try:
-        done = runner.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}"], timeout=timeout)
-    except OpsError:
-        return frozenset()
-    return parse_image_list(done.stdout) if done.ok else frozenset()
+class Engine:
+    """A Docker SDK client that answered a ping; every call maps SDK errors to EngineError."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    @classmethod
+    def connect(cls, timeout: float = 30.0) -> Engine:
+        """A client for DOCKER_HOST (or the platform's default socket) that answered a ping."""
+        import docker  # type: ignore[import-untyped]  # untyped; ~0.2 s, so only here
+
+        try:
+            client = docker.from_env(version="auto", timeout=max(1, int(timeout)))
+            client.ping()
+        except docker.errors.DockerException as exc:
+            where = os.environ.get("DOCKER_HOST") or "the default socket"
+            raise NotRunningError(f"the Docker engine does not answer at {where}: {_short(exc)}",
+                                  hint=ENGINE_HINT) from exc
+        except Exception as exc:  # requests' connection errors escape the SDK on some paths
+            raise NotRunningError(f"the Docker engine does not answer: {_short(exc)}", hint=ENGINE_HINT) from exc
+        return cls(client)
+
+    def close(self) -> None:
+        """Release the client's connection pool."""
+        self.client.close()
+
+    def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one SDK call; its failure becomes EngineError naming `what`."""
+        import docker
+        import requests
+
+        try:
+            return fn(*args, **kwargs)
+        except docker.errors.APIError as exc:
+            raise EngineError(f"docker {what}: {exc.explanation or exc}", hint=ENGINE_HINT) from exc
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise EngineError(f"docker {what}: {_short(exc)}", hint=ENGINE_HINT) from exc
+
+    # --- containers -----------------------------------------------------------------------------
+
+    def container(self, name: str) -> ContainerInfo | None:
+        """The container `name` (or id), or None when there is none."""
+        import docker
+
+        try:
+            attrs = self.client.api.inspect_container(name)
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as exc:
+            raise EngineError(f"docker inspect {name}: {exc.explanation or exc}", hint=ENGINE_HINT) from exc
+        return parse_container(attrs)
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        """The raw inspect document of a container (for tests and audits)."""
+        result: dict[str, Any] = self.call(f"inspect {name}", self.client.api.inspect_container, name)
+        return result
+
+    def create(self, spec: RunSpec) -> ContainerInfo:
+        """Create (not start) the container of `spec`."""
+        self.call(f"create {spec.name} from {spec.image}", self.client.containers.create, spec.image,
+                  **build_run_kwargs(spec))
+        return self._must(spec.name)
+
+    def run(self, spec: RunSpec) -> ContainerInfo:
+        """Create and start the container of `spec`; a failed start removes what was created."""
+        info = self.create(spec)
+        try:
+            self.start(spec.name)
+        except EngineError:
+            self.remove(spec.name, force=True)
+            raise
+        return self._must(info.id)
+
+    def start(self, name: str) -> None:
+        """Start a created or stopped container."""
+        self.call(f"start {name}", self.client.api.start, name)
+
+    def stop(self, name: str, timeout: float = 15.0) -> None:
+        """SIGTERM (the image's stop signal), then SIGKILL after `timeout` seconds."""
+        self.call(f"stop {name}", self.client.api.stop, name, timeout=max(0, int(timeout)))
+
+    def kill(self, name: str, signal: str = "KILL") -> None:
+        """Send `signal` through the engine (a manual stop: restart policies leave it stopped)."""
+        self.call(f"kill {name}", self.client.api.kill, name, signal=signal)
+
+    def remove(self, name: str, *, force: bool = False) -> None:
+        """Remove the container (its named volumes stay)."""
+        self.call(f"rm {name}", self.client.api.remove_container, name, force=force)
+
+    def logs(self, name: str, tail: int = 100) -> str:
+        """The last `tail` lines the container wrote (stdout and stderr); '' when it is gone."""
+        if self.container(name) is None:
+            return ""
+        raw: bytes = self.call(f"logs {name}", self.client.api.logs, name, tail=tail)
+        return raw.decode("utf-8", errors="replace")
+
+    def _must(self, name: str) -> ContainerInfo:
+        info = self.container(name)
+        if info is None:
+            raise EngineError(f"container {name} vanished right after it was created", hint=ENGINE_HINT)
+        return info
+
+    # --- volumes --------------------------------------------------------------------------------
+
+    def volume_exists(self, name: str) -> bool:
+        """Whether the named volume exists."""
+        import docker
+
+        try:
+            self.client.api.inspect_volume(name)
+        except docker.errors.NotFound:
+            return False
+        return True
+
+    def create_volume(self, name: str, labels: Mapping[str, str] | None = None) -> None:
+        """Create the named volume (a no-op when it exists)."""
+        if not self.volume_exists(name):
+            self.call(f"volume create {name}", self.client.api.create_volume, name, labels=dict(labels or {}))
+
+    def remove_volume(self, name: str) -> bool:
+        """Remove the named volume; False when there was none."""
+        if not self.volume_exists(name):
+            return False
+        self.call(f"volume rm {name}", self.client.api.remove_volume, name)
+        return True
+
+    # --- images ---------------------------------------------------------------------------------
+
+    def images(self) -> frozenset[str]:
+        """Every `repository:tag` the engine holds (docker.io/library/ prefixes also without)."""
+        listed = self.call("images", self.client.api.images)
+        return frozenset(normalize_image_refs([t for image in listed for t in image.get("RepoTags") or []]))
+
+    def image_labels(self, ref: str) -> dict[str, str] | None:
+        """The labels of image `ref`, or None when the engine has no such image."""
+        import docker
+
+        try:
+            attrs = self.client.api.inspect_image(ref)
+        except docker.errors.ImageNotFound:
+            return None
+        except docker.errors.APIError as exc:
+            raise EngineError(f"docker image inspect {ref}: {exc.explanation or exc}", hint=ENGINE_HINT) from exc
+        return dict((attrs.get("Config") or {}).get("Labels") or {})
+
+    def pull(self, ref: str) -> None:
+        """Pull `ref` (repository:tag; `latest` when untagged)."""
+        repo, _, tag = ref.rpartition(":") if ":" in ref.split("/")[-1] else (ref, "", "latest")
+        self.call(f"pull {ref}", self.client.api.pull, repo, tag=tag)
+
+    def import_rootfs(self, tar_stream: io.BufferedIOBase | bytes, ref: str, changes: list[str]) -> None:
+        """`docker import` a root filesystem tarball as `ref`, with Dockerfile `changes` (CMD, ENV, LABEL...)."""
+        repo, _, tag = ref.rpartition(":")
+        self.call(f"import {ref}", self.client.api.import_image_from_data, tar_stream, repository=repo, tag=tag,
+                  changes=changes)
+
+    def build(self, context_dir: str, ref: str, labels: Mapping[str, str], *,
+              network_mode: str = "host", on_line: Callable[[str], None] | None = None) -> None:
+        """Build `context_dir`'s Dockerfile as `ref` (host network, so package installs reach the registries)."""
+        stream: Iterator[dict[str, Any]] = self.call(
+            f"build {ref}", self.client.api.build, path=context_dir, tag=ref, labels=dict(labels), rm=True,
+            forcerm=True, network_mode=network_mode, decode=True)
+        last = ""
+        for chunk in self._each(f"build {ref}", stream):
+            if "error" in chunk:
+                raise EngineError(f"docker build {ref}: {str(chunk['error']).strip()}\n{last}",
+                                  hint=f"rebuild by hand to see every line: docker build {context_dir}")
+            text = str(chunk.get("stream") or "").rstrip()
+            if text:
+                last = text
+                if on_line is not None:
+                    on_line(text)
+
+    def _each(self, what: str, stream: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        import docker
+        import requests
+
+        try:
+            yield from stream
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise EngineError(f"docker {what}: {_short(exc)}", hint=ENGINE_HINT) from exc
+
+    def remove_image(self, ref: str) -> None:
+        """Remove image `ref` (refused by the engine while a container uses it)."""
+        self.call(f"rmi {ref}", self.client.api.remove_image, ref)
 
 
-def pull_image(runner: Runner, image: str, timeout: float = 600.0) -> tuple[bool, str]:
-    """`docker pull IMAGE`: (True, '') or (False, the first error line)."""
-    try:
-        done = runner.run(["docker", "pull", "--quiet", image], timeout=timeout)
-    except OpsError as exc:
-        return False, exc.message
-    if done.ok:
-        return True, ""
-    first = next((line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()), "")
-    return False, first or f"`docker pull {image}` exited {done.returncode}"
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]

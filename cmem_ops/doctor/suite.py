@@ -26,8 +26,9 @@ from ..probes.lua import probe_lua
 from ..probes.postgres import probe_postgres
 from ..probes.redis_conn import StoreHints, close_quietly, connect
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError
+from ..resp import RespError
 from ..settings import QueueEngine, RedisMode
+from ..store_client import open_store
 from ..tlstrust import KEY_EXTRA_CA
 from ..wait import Deadline
 from .report import DoctorReport
@@ -156,7 +157,7 @@ def _acl_probe(ctx: Context, target: RedisTarget, label: str, deadline: Deadline
     prefix = sanitize_prefix(raw) if raw else default_prefix(ctx.settings.get("CLAUDE_MEM_WORKER_PORT"),
                                                              os.getuid() if hasattr(os, "getuid") else 0)
     try:
-        with RespConnection(target, timeout=_op_budget(deadline)) as conn:
+        with open_store(target, _op_budget(deadline)) as conn:
             return probe_acl(conn, target.username or "default", prefix, label)
     except (OSError, RespError) as exc:
         return ProbeResult("acl", label, Status.FAIL, f"the ACL check could not connect: {exc}",

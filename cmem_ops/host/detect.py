@@ -20,7 +20,7 @@ from pathlib import Path
 
 import distro
 
-from ..runner import Runner
+from ..containers.engine import cli_installed
 
 Which = Callable[[str], str | None]
 MACOS_PLIST = Path("System/Library/CoreServices/SystemVersion.plist")
@@ -167,15 +167,6 @@ def read_linux_distro(root: Path) -> distro.LinuxDistribution:
                                     include_oslevel=False)
 
 
-def probe_docker_engine(runner: Runner, docker: str) -> bool:
-    """True when `docker version` reaches a running engine (5 s at most; never raises)."""
-    try:
-        out = runner.run([docker, "version", "--format", "{{.Server.Version}}"], timeout=5)
-    except Exception:  # a missing or hanging CLI only means: no engine we can use
-        return False
-    return out.ok and bool(out.stdout.strip())
-
-
 def live_libc() -> str:
     """'glibc 2.36' on glibc systems, else 'musl' (Linux only; the C library this Python runs on)."""
     try:
@@ -196,9 +187,12 @@ def detect_host(
     stdin_tty: bool | None = None,
     libc: str | None = None,
     docker_engine: Callable[[], bool] | None = None,
-    runner: Runner | None = None,
 ) -> Host:
-    """Describe this machine (or the captured tree at `root`); every live fact can be injected."""
+    """Describe this machine (or the captured tree at `root`); every live fact can be injected.
+
+    `docker_engine` answers "does an engine answer?" (containers.engine.engine_answers when live);
+    without it the engine counts as not running, so detection alone never waits on Docker.
+    """
     env = os.environ if env is None else env
     os_name = normalize_os(system if system is not None else platform.system())
     arch = normalize_arch(machine if machine is not None else platform.machine())
@@ -221,18 +215,13 @@ def detect_host(
         version = platform.release() if system is None else ""
     if euid is None:
         euid = os.geteuid() if hasattr(os, "geteuid") else -1
-    docker_path = which("docker")
-    if docker_engine is not None:
-        running = docker_path is not None and docker_engine()
-    elif docker_path is not None and runner is not None:
-        running = probe_docker_engine(runner, docker_path)
-    else:
-        running = False
+    docker_installed = cli_installed(which)
+    running = docker_installed and docker_engine is not None and docker_engine()
     if stdin_tty is None:
         stdin_tty = sys.stdin is not None and sys.stdin.isatty()
     return Host(
         os=os_name, arch=arch, distro_id=distro_id, distro_version=version, distro_codename=codename,
-        distro_like=like, distro_name=name, libc=libc or "", docker_installed=docker_path is not None,
+        distro_like=like, distro_name=name, libc=libc or "", docker_installed=docker_installed,
         docker_running=running, is_root=euid == 0, has_sudo=which("sudo") is not None, stdin_tty=stdin_tty,
         wsl=bool(env.get("WSL_DISTRO_NAME")),
     )

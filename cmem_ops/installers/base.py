@@ -2,7 +2,7 @@
 
 A plan is data (compared by equality in tests, printed by `--dry-run`); acting on it happens in
 apply.py (command steps through the Runner), tarball.py (download/verify/unpack/swap) and
-container.py (the Docker SDK).
+container.py (the Docker engine, through containers/engine.py).
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ class InstallRequest:
     image: str | None = None
     port: int | None = None
     python: str = "python3"
-    docker_sdk: bool = True
+    store_config_dir: Path | None = None  # where the docker-mode store's config file goes
 
 
 class Provider(Protocol):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..host.detect import Host, OSName
+from ..settings import RedisMode
 from .apk import ApkProvider
 from .apt import AptProvider
 from .base import InstallPlan, InstallRequest, Provider, ProviderName, Which
@@ -59,16 +60,18 @@ class Selection:
     chosen: ProviderName | None
     plan: InstallPlan | None
     choices: tuple[Choice, ...]
+    requested: ProviderName | None = None
 
     @property
     def why_none(self) -> str:
-        """One line listing why each provider was refused (pure)."""
-        return "; ".join(f"{c.provider.value}: {c.reason}" for c in self.choices if not c.available)
+        """Why the requested provider (or, when none was asked for, each provider) was refused (pure)."""
+        return "; ".join(f"{c.provider.value}: {c.reason}" for c in self.choices
+                         if not c.available and (self.requested is None or c.provider is self.requested))
 
 
 def rank(plan: InstallPlan) -> int:
     """0 a local Valkey, 1 a local Redis, 2 a container (pure)."""
-    if plan.mode == "docker":
+    if plan.mode == RedisMode.DOCKER:
         return 2
     return 0 if plan.flavour == "valkey" else 1
 
@@ -97,13 +100,13 @@ def select_provider(host: Host, which: Which, request: InstallRequest,
             elif chosen_name is not None and chosen_plan is not None:
                 reason = f"{reason} ({why_below(plan, chosen_plan, host)})"
         choices.append(Choice(name, ok, reason, name is chosen_name, plan.product if plan else ""))
-    return Selection(chosen_name, chosen_plan, tuple(choices))
+    return Selection(chosen_name, chosen_plan, tuple(choices), requested)
 
 
 def why_below(plan: InstallPlan, chosen: InstallPlan, host: Host) -> str:
     """Why an available provider lost to the chosen one (pure)."""
     if rank(plan) > rank(chosen):
-        if plan.mode == "docker":
+        if plan.mode == RedisMode.DOCKER:
             return f"not chosen: a local binary ({chosen.provider.value}) is preferred to a container"
         return f"not chosen: Valkey ({chosen.provider.value}) is preferred to Redis"
     return f"not chosen: {chosen.provider.value} comes first in the {host.os.value} table"

@@ -14,23 +14,24 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..containers.engine import Engine, engine_answers
 from ..context import Context
 from ..errors import ConfigError, MissingError, OpsError
 from ..host.detect import Host, detect_host
 from ..installers.apply import apply_commands, manual_commands
 from ..installers.base import InstallPlan, InstallRequest, ProviderName, Which
-from ..installers.container import CONTAINER_NAME, ContainerSpec, docker_client, read_state, run_container
+from ..installers.container import CONTAINER_NAME, ContainerSpec, config_dir, read_state, run_container
 from ..installers.docker_provider import image_for
 from ..installers.manifest import load_manifest
 from ..installers.select import PROVIDERS, Selection, select_provider
 from ..installers.tarball import install_tarball, resolve
-from ..redis_url import parse_redis_url, redact_url
+from ..redaction import redact_url
+from ..redis_url import parse_redis_url
 from ..settings import KEY_ENGINE, KEY_MODE, KEY_PORT, KEY_URL, QueueEngine, RedisMode, write_settings_keys
 from ..store.binaries import ServerBinary, discover, rank
 from ..store.ports import choose_port, ipv6_loopback_available, port_is_free
@@ -42,6 +43,7 @@ from .url_check import check_redis_url
 KEY_BASE_URL = "CMEM_OPS_VALKEY_BASE_URL"
 KEY_MANIFEST = "CMEM_OPS_VALKEY_MANIFEST"
 KEY_IMAGE = "CMEM_OPS_DOCKER_IMAGE"
+_OWN_MODES = (None, RedisMode.MANAGED.value, RedisMode.DOCKER.value)  # modes whose URL holds our password
 MENU = ("Manage local Valkey for me [recommended]", "Use existing Redis URL", "Keep SQLite queue for now")
 
 
@@ -52,7 +54,7 @@ def build_request(ctx: Context, opts: InstallOptions, port: int | None = None) -
         manifest=load_manifest(manifest_path), bin_root=ctx.paths.valkey_bin_root, version=opts.version,
         redis_compat=opts.redis_compat, base_url=opts.base_url or ctx.settings.get(KEY_BASE_URL),
         image=opts.image or ctx.settings.get(KEY_IMAGE), port=port, python=sys.executable,
-        docker_sdk=importlib.util.find_spec("docker") is not None,
+        store_config_dir=config_dir(ctx.paths),
     )
 
 
@@ -60,7 +62,7 @@ def install(ctx: Context, opts: InstallOptions, ui: InstallUI | None = None, *, 
             which: Which = shutil.which) -> InstallResult:
     """Run the decision tree; raise OpsError (with the exact next command) when nothing fits."""
     ui = ui or InstallUI()
-    host = host or detect_host(which=which, runner=ctx.runner)
+    host = host or detect_host(which=which, docker_engine=engine_answers)
     interactive = host.stdin_tty and not opts.non_interactive and ui.prompter is not None
     request = build_request(ctx, opts, ctx.settings.persisted_port)
     selection = select_provider(host, which, request, opts.provider)
@@ -144,7 +146,7 @@ class _Tree:
         self.messages.append(f"the docker-mode store does not answer ({why}): restarting its container")
         image = self.request.image
         if image is None:  # keep the image the container was made from (it may be a local or mirrored one)
-            state = read_state(docker_client(), CONTAINER_NAME)
+            state = read_state(Engine.connect(), CONTAINER_NAME)
             image = state.image if state.exists and state.ours else None
         request = dataclasses.replace(self.request, image=image)
         docker_plan = provider.plan(self.host, self.which, request)
@@ -214,15 +216,16 @@ class _Tree:
                                     "(or keep SQLite: cmem-ops install --queue sqlite)")
         plan = sel.plan
         if self.opts.dry_run:
-            if plan.mode == "docker":
-                updates: dict[str, str | None] = {KEY_ENGINE: QueueEngine.BULLMQ.value, KEY_MODE: "docker",
-                                                  KEY_URL: "redis://default:<password>@127.0.0.1:<port>/0"}
-                return self.result(InstallAction.INSTALLED, updates, mode="docker", plan=plan)
+            if plan.mode == RedisMode.DOCKER:
+                updates: dict[str, str | None] = {
+                    KEY_ENGINE: QueueEngine.BULLMQ.value, KEY_MODE: RedisMode.DOCKER.value,
+                    KEY_URL: "redis://default:<password>@127.0.0.1:<port>/0"}
+                return self.result(InstallAction.INSTALLED, updates, mode=RedisMode.DOCKER.value, plan=plan)
             return self.manage(plan.binary, InstallAction.INSTALLED, plan)
         if confirm and self.ui.prompter is not None and not self.ui.prompter.confirm_plan(plan):
             raise OpsError("install cancelled at the prompt; nothing was changed",
                            hint="see the plan again: cmem-ops install --dry-run --explain")
-        if plan.mode == "docker":
+        if plan.mode == RedisMode.DOCKER:
             return self.install_docker(plan)
         action = self.apply(plan)
         binary = plan.binary if plan.binary and Path(plan.binary).is_file() else None
@@ -251,7 +254,8 @@ class _Tree:
 
     def install_docker(self, plan: InstallPlan, image: str | None = None) -> InstallResult:
         port, password = self.docker_identity()
-        spec = ContainerSpec(image=image or image_for(self.request), port=port, password=password)
+        spec = ContainerSpec(image=image or image_for(self.request), port=port, password=password,
+                             config_dir=config_dir(self.ctx.paths))
         state = run_container(spec, start=self.opts.start, timeout=max(self.opts.timeout, 30.0))
         url = managed_target(port, password).url()
         updates: dict[str, str | None] = {KEY_ENGINE: QueueEngine.BULLMQ.value, KEY_MODE: RedisMode.DOCKER.value,
@@ -265,7 +269,7 @@ class _Tree:
         settings = self.ctx.settings
         url = settings.file_values.get(KEY_URL)
         port, password = settings.persisted_port, None
-        if isinstance(url, str) and url and settings.file_values.get(KEY_MODE) in (None, "managed", "docker"):
+        if isinstance(url, str) and url and settings.file_values.get(KEY_MODE) in _OWN_MODES:
             try:
                 password = parse_redis_url(url).password
             except ConfigError:

@@ -12,9 +12,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..containers.engine import Engine
 from ..context import Context
 from ..errors import OpsError
-from ..installers.container import CONTAINER_NAME, VOLUME_NAME, docker_client, read_state, remove_container
+from ..installers.container import CONTAINER_NAME, VOLUME_NAME, config_dir, read_state, remove_container
 from ..settings import OWN_KEYS, RedisMode, write_settings_keys
 from ..store import process, state
 
@@ -35,7 +36,7 @@ class UninstallResult:
 def _managed_files(ctx: Context, purge_data: bool) -> tuple[list[Path], list[Path]]:
     """(to remove, to keep) among the managed store's files."""
     paths = ctx.paths
-    remove = [p for p in (paths.redis_pid, paths.redis_conf, paths.redis_lock) if p.exists()]
+    remove = [p for p in (paths.redis_pid, paths.redis_conf, paths.redis_lock, config_dir(paths)) if p.exists()]
     remove += paths.log_files(state.COMPONENT)
     if paths.valkey_bin_root.exists():
         remove.append(paths.valkey_bin_root)
@@ -78,11 +79,11 @@ def uninstall(ctx: Context, *, purge_data: bool = False, dry_run: bool = False,
     kept: list[str] = []
     stopped = None
 
-    docker_client_ = None
+    engine = None
     container = None
     if mode is RedisMode.DOCKER:
-        docker_client_ = docker_client()  # raises with a hint before anything changes when the engine is down
-        container = read_state(docker_client_, CONTAINER_NAME)
+        engine = Engine.connect()  # raises with a hint before anything changes when the engine is down
+        container = read_state(engine, CONTAINER_NAME)
         if container.exists and not container.ours:
             raise OpsError(f"a container named {CONTAINER_NAME} exists but was not created by cmem-ops; "
                            "nothing was changed", hint=f"docker rm -f {CONTAINER_NAME}   (if it is yours to remove)")
@@ -101,12 +102,12 @@ def uninstall(ctx: Context, *, purge_data: bool = False, dry_run: bool = False,
         target = settings.redis_target()
         messages.append(f"the external store {target.address if target else ''} is not ours: left alone")
 
-    if docker_client_ is not None and container is not None:
+    if engine is not None and container is not None:
         if container.exists:
             removed.append(f"container {CONTAINER_NAME}")
         (removed if purge_data else kept).append(f"volume {VOLUME_NAME}")
         if not dry_run:
-            _, volume_removed = remove_container(client=docker_client_, purge_volume=purge_data, timeout=timeout)
+            _, volume_removed = remove_container(engine=engine, purge_volume=purge_data, timeout=timeout)
             if purge_data and not volume_removed:
                 removed.remove(f"volume {VOLUME_NAME}")
 

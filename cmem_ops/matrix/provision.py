@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from ..containers.engine import COMPOSE_HINT, compose_available, list_images, read_engine
+from ..containers.compose import COMPOSE_HINT, compose_available
+from ..containers.engine import ENGINE_HINT, list_images, read_engine
 from ..paths import Paths
 from ..redaction import redact_text
 from ..runner import Runner
@@ -164,7 +165,7 @@ def plan_provision(target: Target, mode: Mode, env: Mapping[str, str], binaries:
             return Provision(target, SourceKind.DOCKER, why, hint=" or ".join(hints) or None, image=image, pull=pull,
                              passed_over=tuple(reasons))
         reasons.append(f"no Docker: {docker.reason}")
-        hints.append(COMPOSE_HINT if docker.engine_ok else "start Docker (here: ci/docker-engine.sh start)")
+        hints.append(COMPOSE_HINT if docker.engine_ok else ENGINE_HINT)
     return Provision(target, None, "; ".join(reasons), hint=" or ".join(hints) or None)
 
 
@@ -192,11 +193,11 @@ def gather_facts(paths: Paths, runner: Runner, targets: Sequence[Target], mode: 
         mode is Mode.AUTO and any(not env.get(t.url_env) and pick_native(t, binaries) is None for t in targets))
     if not needs_docker:
         return binaries, NOT_ASKED if mode is Mode.NATIVE else DockerFacts(False, "not needed")
-    engine = read_engine(runner)
+    engine = read_engine()
     if not engine.available:
         return binaries, DockerFacts(False, engine.reason)
     compose_ok, compose_reason = compose_available(runner)
-    return binaries, DockerFacts(True, engine.reason, compose_ok, compose_reason, list_images(runner))
+    return binaries, DockerFacts(True, engine.reason, compose_ok, compose_reason, list_images())
 
 
 def provision(paths: Paths, runner: Runner, targets: Sequence[Target], mode: Mode,

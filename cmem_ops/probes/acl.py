@@ -16,7 +16,8 @@ from __future__ import annotations
 import secrets
 
 from ..claudemem.queue_commands import COMMANDS, SMOKE_KEY_PATTERN, QueueCommand, build_grant, key_pattern
-from ..resp import Reply, RespConnection, RespError
+from ..resp import Reply, RespError
+from ..store_client import StoreConnection
 from .base import ProbeResult, Status, Stopwatch
 
 
@@ -64,15 +65,15 @@ def judge_acl(user: str, prefix: str, denied: dict[str, str], label: str, method
                        data=data)
 
 
-def _dryrun(conn: RespConnection, user: str, keys: tuple[str, str], smoke_key: str
+def _dryrun(conn: StoreConnection, user: str, keys: tuple[str, str], smoke_key: str
             ) -> tuple[dict[str, str], bool] | None:
     """DRYRUN every command; None when this connection may not use ACL DRYRUN (or the server lacks it)."""
     try:
         conn.command("ACL", "DRYRUN", user, "PING")
     except RespError:
         return None
-    replies = conn.pipeline([("ACL", "DRYRUN", user, *_args(c, keys)) for c in COMMANDS]
-                            + [("ACL", "DRYRUN", user, "HSET", smoke_key, "f", "v")])
+    replies = conn.pipeline(*[("ACL", "DRYRUN", user, *_args(c, keys)) for c in COMMANDS],
+                            ("ACL", "DRYRUN", user, "HSET", smoke_key, "f", "v"))
     denied = {}
     for cmd, reply in zip(COMMANDS, replies, strict=False):
         if isinstance(reply, RespError) and "unknown" in str(reply).lower():
@@ -83,15 +84,15 @@ def _dryrun(conn: RespConnection, user: str, keys: tuple[str, str], smoke_key: s
     return denied, parse_denial(replies[-1]) is None
 
 
-def _multi(conn: RespConnection, keys: tuple[str, str], smoke_key: str) -> tuple[dict[str, str], bool | None, bool]:
+def _multi(conn: StoreConnection, keys: tuple[str, str], smoke_key: str) -> tuple[dict[str, str], bool | None, bool]:
     """Queue every command inside MULTI, then abort: (denied, smoke keys allowed, MULTI allowed)."""
     queued = [c for c in COMMANDS if c.name not in ("multi", "exec")]
     # MULTI alone first: were it refused, a pipelined batch would execute for real.
-    if parse_denial(conn.pipeline([("MULTI",)])[0]):
+    if parse_denial(conn.pipeline(("MULTI",))[0]):
         return {"multi": "command"}, None, False
     batch = [_args(c, keys) for c in queued]
     batch += [("HSET", smoke_key, "f", "v"), ("GET",), ("EXEC",)]  # GET without a key: EXEC aborts
-    replies = conn.pipeline(batch)
+    replies = conn.pipeline(*batch)
     denied = {}
     for cmd, reply in zip(queued, replies, strict=False):
         if isinstance(reply, RespError) and "unknown" in str(reply).lower():
@@ -104,7 +105,7 @@ def _multi(conn: RespConnection, keys: tuple[str, str], smoke_key: str) -> tuple
     return denied, parse_denial(replies[-3]) is None, True
 
 
-def probe_acl(conn: RespConnection, user: str, prefix: str, label: str) -> ProbeResult:
+def probe_acl(conn: StoreConnection, user: str, prefix: str, label: str) -> ProbeResult:
     """Check the user's rights without executing anything; never raises for the server refusing."""
     sw = Stopwatch()
     probe = f"{prefix}:cmemops-acl-probe-{secrets.token_hex(4)}"

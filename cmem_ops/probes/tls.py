@@ -3,13 +3,13 @@
 For rediss:// the probe makes one handshake with Node's trust (system CAs + NODE_EXTRA_CA_CERTS,
 hostname checked) and turns each failure into its cause and fix: an untrusted or self-signed chain
 (NODE_EXTRA_CA_CERTS=<ca.pem> for the server and workers), a hostname mismatch (both names), an
-expired certificate, TLS spoken to a plain server. For redis:// whose PING failed, it checks whether
-the port speaks TLS. The handshake time is compared with claude-mem's 1000 ms connect timeout.
+expired certificate, TLS spoken to a plain server. (redis:// to a TLS port is named by the connection module,
+store_client/store_answer.) The handshake time is compared with claude-mem's 1000 ms connect timeout.
 
     judge_connect_time(ms)            pure: OK / WARN above 500 ms / FAIL above 1000 ms
     format_names(cert)                pure: the DNS/IP names of a decoded certificate
     probe_tls(target, label, extra_ca, timeout)      acts: one verified handshake (rediss://)
-    probe_plain_to_tls(target, label, timeout)       acts: does a plain-failing port speak TLS?
+    with_tls_verdict(results, ...)                   the connect probes' results with that verdict added
 """
 
 from __future__ import annotations
@@ -212,40 +212,17 @@ def _verify_failure(exc: ssl.SSLCertVerificationError, target: RedisTarget, labe
                        detail=str(exc), hint=_ca_hint(extra_ca), data=data)
 
 
-def probe_plain_to_tls(target: RedisTarget, label: str, timeout: float) -> ProbeResult | None:
-    """For redis:// whose PING failed: a FAIL saying the port speaks TLS, or None when it does not."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    try:
-        with socket.create_connection((target.host, target.port), timeout=timeout) as raw, \
-                ctx.wrap_socket(raw, server_hostname=target.host) as tls:
-            version = tls.version()
-    except (OSError, ssl.SSLError):
-        return None
-    return ProbeResult("ping", label, Status.FAIL,
-                       f"the URL says redis:// (plain TCP) but {target.address} speaks TLS ({version})",
-                       detail="a TLS server closes a connection that sends plain text",
-                       hint=f"CLAUDE_MEM_REDIS_URL={_url_with(target, tls=True)}   (and {KEY_EXTRA_CA}=<ca.pem> "
-                            "if its CA is private)", data={"speaks": version})
-
-
 def with_tls_verdict(results: list[ProbeResult], target: RedisTarget, label: str, extra_ca: str | None,
                      timeout: float) -> list[ProbeResult]:
-    """The connect probes' results with the TLS verdict added (rediss://) or the PING failure explained (redis://).
+    """The connect probes' results with the TLS verdict added after TCP (rediss:// only).
 
     Nothing changes when TCP itself failed. A PING failure that the TLS verdict explains is replaced by it.
+    (redis:// to a TLS port is named by the connection module itself: store_answer's PLAIN_TO_TLS.)
     """
-    if not results or results[0].status is not Status.OK:
+    if not target.tls or not results or results[0].status is not Status.OK:
         return results
     ping_failed = any(r.name == "ping" and r.status is Status.FAIL for r in results)
-    if target.tls:
-        verdict = probe_tls(target, label, extra_ca, timeout)
-        if ping_failed and verdict.status is Status.FAIL:
-            return [results[0], verdict]
-        return [results[0], verdict, *results[1:]]
-    if ping_failed:
-        plain = probe_plain_to_tls(target, label, timeout)
-        if plain is not None:
-            return [plain if r.name == "ping" else r for r in results]
-    return results
+    verdict = probe_tls(target, label, extra_ca, timeout)
+    if ping_failed and verdict.status is Status.FAIL:
+        return [results[0], verdict]
+    return [results[0], verdict, *results[1:]]

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from ..redis_url import RedisTarget
-from ..resp import Reply, RespConnection, RespError, parse_info
+from ..resp import Reply, RespError, parse_info
+from ..store_client import StoreConnection
 from .base import ProbeResult, Status
 
 
@@ -194,7 +195,7 @@ def check_topology(topo: Topology, target: RedisTarget, label: str) -> ProbeResu
                        data=data)
 
 
-def read_topology(conn: RespConnection, info: dict[str, str], config: dict[str, str] | None = None) -> Topology:
+def read_topology(conn: StoreConnection, info: dict[str, str], config: dict[str, str] | None = None) -> Topology:
     """parse_topology, then ask what INFO does not say: a Sentinel's primaries now, a cluster node's CLUSTER INFO.
 
     Errors of those extra questions are swallowed: INFO's own answer still stands.

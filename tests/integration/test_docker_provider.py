@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import json
 import secrets
+import stat
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import redis
 
+from cmem_ops.containers.engine import Engine, RunSpec
 from cmem_ops.errors import OpsError
 from cmem_ops.installers.container import (
     CONTAINER_NAME,
     VOLUME_NAME,
     ContainerSpec,
     container_logs,
-    docker_client,
     read_state,
     remove_container,
     run_container,
@@ -34,25 +36,25 @@ IMAGE = "local/valkey:9.1"
 
 
 @pytest.fixture(scope="module")
-def client():
+def client():  # the one Engine of this module (named for what the tests talk to)
     try:
-        client = docker_client(timeout=10)
+        engine = Engine.connect(timeout=10)
     except OpsError as exc:
         pytest.skip(f"no Docker engine: {exc.message} (start one: ci/docker-engine.sh start)")
-    try:
-        client.images.get(IMAGE)
-    except Exception:
+    if engine.image_labels(IMAGE) is None:
         pytest.skip(f"image {IMAGE} is absent (build it: ci/build-images.sh {IMAGE})")
-    return client
+    yield engine
+    engine.close()
 
 
 @pytest.fixture
-def spec(client):
+def spec(client, tmp_path):
     suffix = secrets.token_hex(4)
     spec = ContainerSpec(image=IMAGE, port=free_port(), password=secrets.token_hex(12),
+                         config_dir=tmp_path / "redis" / "container",
                          name=f"cmem-ops-test-{suffix}", volume=f"cmem-ops-test-{suffix}")
     yield spec
-    remove_container(spec.name, volume=spec.volume, purge_volume=True, client=client)
+    remove_container(spec.name, volume=spec.volume, purge_volume=True, engine=client)
 
 
 def connect(spec: ContainerSpec) -> redis.Redis:
@@ -60,7 +62,7 @@ def connect(spec: ContainerSpec) -> redis.Redis:
 
 
 def test_run_status_stop_logs_and_data_survive_rm(client, spec):
-    state = run_container(spec, client=client)
+    state = run_container(spec, engine=client)
     assert state.running and state.ours and state.port == spec.port and state.volume == spec.volume
     r = connect(spec)
     cfg = r.config_get("*")
@@ -68,38 +70,59 @@ def test_run_status_stop_logs_and_data_survive_rm(client, spec):
     assert cfg["maxmemory-policy"] == "noeviction"
     with pytest.raises(redis.AuthenticationError):
         redis.Redis(host="127.0.0.1", port=spec.port, socket_timeout=5).ping()
-    bindings = client.api.inspect_container(spec.name)["HostConfig"]["PortBindings"]
+    bindings = client.inspect(spec.name)["HostConfig"]["PortBindings"]
     assert bindings == {"6379/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(spec.port)}]}
     for i in range(100):
         r.set(f"job:{i}", i)
 
     # the same spec again is a no-op
-    assert run_container(spec, client=client).container_id == state.container_id
+    assert run_container(spec, engine=client).container_id == state.container_id
 
-    stopped = stop_container(spec.name, client=client)
+    stopped = stop_container(spec.name, engine=client)
     assert stopped.exists and not stopped.running
-    assert "Ready to accept connections" in container_logs(spec.name, client=client)
+    assert "Ready to accept connections" in container_logs(spec.name, engine=client)
 
-    removed, volume_removed = remove_container(spec.name, volume=spec.volume, purge_volume=False, client=client)
+    removed, volume_removed = remove_container(spec.name, volume=spec.volume, purge_volume=False, engine=client)
     assert removed and not volume_removed
     assert not read_state(client, spec.name).exists
-    client.volumes.get(spec.volume)  # still there
+    assert client.volume_exists(spec.volume)  # still there
 
-    again = run_container(spec, client=client)
+    again = run_container(spec, engine=client)
     assert again.running and again.container_id != state.container_id
     assert connect(spec).dbsize() == 100 and connect(spec).get("job:99") == b"99"
 
 
+def test_the_password_is_in_a_0600_mounted_file_never_in_inspect_or_ps(client, spec):
+    state = run_container(spec, engine=client)
+    assert state.running
+    assert connect(spec).ping()
+    conf = spec.config_dir / "valkey.conf"
+    assert stat.S_IMODE(conf.stat().st_mode) == 0o600 and stat.S_IMODE(spec.config_dir.stat().st_mode) == 0o700
+    assert f'requirepass "{spec.password}"' in conf.read_text()
+    doc = client.inspect(spec.name)
+    assert doc["Config"]["Cmd"] == ["/etc/cmem-ops/valkey.conf"] and doc["Config"]["Entrypoint"] == ["valkey-server"]
+    mount = next(m for m in doc["Mounts"] if m["Destination"] == "/etc/cmem-ops")
+    assert mount["Source"] == str(spec.config_dir) and mount["RW"] is False
+    exposed = {"Cmd": doc["Config"]["Cmd"], "Entrypoint": doc["Config"]["Entrypoint"], "Args": doc["Args"],
+               "Path": doc["Path"], "Env": doc["Config"]["Env"], "Labels": doc["Config"]["Labels"]}
+    assert spec.password not in json.dumps(exposed) and spec.password not in json.dumps(doc)
+    ps = subprocess.run(["ps", "-eww", "-o", "pid=,args="], capture_output=True, text=True, timeout=10, check=True)
+    pid = doc["State"]["Pid"]
+    assert any(line.split(None, 1)[0] == str(pid) for line in ps.stdout.splitlines())  # the host sees the server
+    assert spec.password not in ps.stdout
+    assert spec.password.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
 def test_a_foreign_container_with_our_name_is_never_touched(client, spec):
-    foreign = client.containers.create(IMAGE, name=spec.name)
+    client.create(RunSpec(IMAGE, spec.name, restart=None))
     try:
         with pytest.raises(OpsError, match="was not created by cmem-ops"):
-            run_container(spec, client=client)
+            run_container(spec, engine=client)
         with pytest.raises(OpsError):
-            remove_container(spec.name, volume=spec.volume, client=client)
+            remove_container(spec.name, volume=spec.volume, engine=client)
         assert read_state(client, spec.name).exists
     finally:
-        foreign.remove(force=True)
+        client.remove(spec.name, force=True)
 
 
 def test_cli_install_docker_then_uninstall_keeps_the_volume_until_purged(client, tmp_path):
@@ -126,7 +149,7 @@ def test_cli_install_docker_then_uninstall_keeps_the_volume_until_purged(client,
         assert read_state(client, CONTAINER_NAME).running
 
         # a plain install later keeps the docker store: it restarts the stopped container, same data
-        stop_container(CONTAINER_NAME, client=client)
+        stop_container(CONTAINER_NAME, engine=client)
         out = run_cli(env, "install", "--non-interactive", timeout=120)  # no --image: the container's own
         assert out.returncode == 0, out.stdout + out.stderr
         assert "restarting its container" in out.stdout and "Mode: docker" in out.stdout
@@ -159,4 +182,4 @@ def test_cli_install_docker_then_uninstall_keeps_the_volume_until_purged(client,
         out = run_cli(env, "uninstall", "--purge-data")
         assert out.returncode == 0 and f"removed: volume {VOLUME_NAME}" in out.stdout
     finally:
-        remove_container(CONTAINER_NAME, volume=VOLUME_NAME, purge_volume=True, client=client)
+        remove_container(CONTAINER_NAME, volume=VOLUME_NAME, purge_volume=True, engine=client)

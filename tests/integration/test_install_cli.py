@@ -278,3 +278,15 @@ def test_menu_manage_installs_from_a_mirror_and_starts(env, tmp_path):
     settings = settings_of(env)
     assert redis.Redis.from_url(settings["CLAUDE_MEM_REDIS_URL"], socket_timeout=5).ping()
     assert (Path(env["CLAUDE_MEM_DATA_DIR"]) / "bin" / "valkey" / "9.1.2" / "bin" / "valkey-server").is_file()
+
+
+def test_provider_docker_without_an_engine_names_only_dockers_reason(env):
+    # The plain install has the Docker SDK (no `cmem-ops[docker]` extra); the engine is unreachable here.
+    env = {**env, "DOCKER_HOST": "unix:///tmp/cmemops-no-such-docker.sock"}
+    out = run_cli(env, "install", "--non-interactive", "--provider", "docker", "--json")
+    assert out.returncode != 0
+    error = json.loads(out.stdout)["error"]
+    assert "docker: " in error["message"] and "SDK" not in error["message"], error
+    for other in ("dnf:", "apk:", "pacman:", "apt:", "tarball:", "wheel:"):
+        assert other not in error["message"], error
+    assert settings_of(env) == {}

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import redis
 
-from cmem_ops.containers.engine import compose_available, docker_available, list_images
+from cmem_ops.containers.compose import compose_available
+from cmem_ops.containers.engine import docker_available, list_images
 from cmem_ops.matrix.targets import load_targets
 from cmem_ops.paths import Paths
 from cmem_ops.probes.bullmq_node import find_node, find_npm, prepare_node_smoke
@@ -163,13 +164,13 @@ def test_a_bare_service_is_configured_for_the_run_and_restored(env: dict[str, st
 @pytest.mark.docker
 def test_docker_only_runs_every_local_image(env: dict[str, str]) -> None:
     runner = SubprocessRunner()
-    ok, why = docker_available(runner)
+    ok, why = docker_available()
     if not ok:
         pytest.skip(f"no Docker engine: {why} (start one: ci/docker-engine.sh start)")
     ok, why = compose_available(runner)
     if not ok:
         pytest.skip(f"no docker compose v2: {why} (ci/docker-engine.sh start installs it)")
-    images = list_images(runner)
+    images = list_images()
     present = [t.name for t in TARGETS.values() if (t.local_image and t.local_image in images) or t.image in images]
     if not present:
         pytest.skip("none of the matrix images is on this engine (build them: ci/build-images.sh)")
@@ -194,9 +195,9 @@ def test_docker_only_runs_every_local_image(env: dict[str, str]) -> None:
 @pytest.mark.docker
 def test_docker_failures_are_fails_with_a_hint_and_leave_nothing(env: dict[str, str]) -> None:
     runner = SubprocessRunner()
-    if not (docker_available(runner)[0] and compose_available(runner)[0]):
+    if not (docker_available()[0] and compose_available(runner)[0]):
         pytest.skip("no Docker engine with compose v2 (start one: ci/docker-engine.sh start)")
-    images = list_images(runner)
+    images = list_images()
     if not {"local/redis:6.2", "local/valkey:8.1"} <= images:
         pytest.skip("local/redis:6.2 and local/valkey:8.1 are needed (build them: ci/build-images.sh)")
     docker_env = {**env, "DOCKER_CONFIG": os.environ.get("DOCKER_CONFIG", str(Path.home() / ".docker"))}

@@ -1,10 +1,11 @@
-"""containers/: compose argv (compared by equality), `compose ps` in both JSON shapes, `docker info` judged.
+"""containers/: compose argv (compared by equality), `compose ps` in both JSON shapes, the engine's pure parts.
 
 The inputs are real outputs captured here (tests/fixtures/docker/README.md says how).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,14 +21,20 @@ from cmem_ops.containers.compose import (
     build_logs_argv,
     build_ps_argv,
     build_up_argv,
+    compose_available,
     format_compose_error,
     parse_compose_ps,
+    parse_compose_version,
 )
 from cmem_ops.containers.engine import (
+    Mount,
+    RunSpec,
+    build_run_kwargs,
     docker_available,
-    parse_compose_version,
-    parse_docker_info,
-    parse_image_list,
+    format_run_argv,
+    normalize_image_refs,
+    parse_container,
+    read_engine,
 )
 from cmem_ops.errors import MissingError, OpsTimeoutError
 from cmem_ops.runner import Completed
@@ -188,41 +195,57 @@ def test_unreadable_ps_output_is_a_compose_error() -> None:
 
 # --- the engine -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("client", ["28.2.2", "20.10.24"])
-def test_engine_up(client: str) -> None:
-    status = parse_docker_info(fixture(f"docker-info-json-client-{client}-server-20.10.24.json"), "", 0)
-    assert status.available and status.server_version == "20.10.24+dfsg1"
-    assert status.reason == "Docker engine 20.10.24+dfsg1"
+def test_no_engine_at_docker_host_is_a_status_with_the_socket_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///tmp/cmemops-no-such.sock")
+    status = read_engine(timeout=2)
+    assert not status.available and status.server_version is None
+    assert "unix:///tmp/cmemops-no-such.sock" in status.reason
+    ok, why = docker_available(timeout=2)
+    assert not ok and why == status.reason
 
 
-def test_engine_down_with_the_20_10_client_exits_0_and_says_so_only_in_server_errors() -> None:
-    status = parse_docker_info(fixture("docker-info-engine-down-stdout-client-20.10.24.txt"),
-                               fixture("docker-info-engine-down-stderr-client-20.10.24.txt"), 0)
-    assert not status.available
-    assert status.reason.startswith("Cannot connect to the Docker daemon at unix:///tmp/cmemops-no-such.sock")
+def test_inspect_documents_are_read_for_ports_mounts_and_labels() -> None:
+    [attrs] = json.loads(fixture("docker-inspect-valkey-9.1-running.json"))
+    info = parse_container(attrs)
+    assert info.name == "cmemops-fixture-queue-1" and info.running and info.pid == 14037
+    assert info.ports == {6379: ("127.0.0.1", 39271)}
+    assert info.mounts == {"/data": "cmemops-fixture_queue-data"}
+    assert info.labels["com.docker.compose.service"] == "queue" and info.restart_count == 0
+    assert info.cmd[0] == "valkey-server"
+    [attrs] = json.loads(fixture("docker-inspect-valkey-9.1-exited.json"))
+    exited = parse_container(attrs)
+    assert exited.status == "exited" and not exited.running and exited.pid == 0
 
 
-def test_engine_down_with_the_28_client_prints_a_zero_object_and_exits_1() -> None:
-    status = parse_docker_info(fixture("docker-info-engine-down-stdout-client-28.2.2.txt"),
-                               fixture("docker-info-engine-down-stderr-client-28.2.2.txt"), 1)
-    assert not status.available and status.client_version == "28.2.2"
-    assert "Is the docker daemon running?" in status.reason
+SPEC = RunSpec(image="local/valkey:9.1", name="c1", command=("/etc/x/valkey.conf",), entrypoint=("valkey-server",),
+               labels={"io.cmem-ops.managed": "queue-store"}, ports={6379: ("127.0.0.1", 26001)},
+               mounts=(Mount("vol", "/data"), Mount("/home/u/conf", "/etc/x", read_only=True)))
 
 
-def test_engine_no_output_at_all() -> None:
-    assert parse_docker_info("", "permission denied while trying to connect", 1).reason.startswith("permission")
-    assert not parse_docker_info("not json", "", 0).available
+def test_a_run_spec_becomes_sdk_arguments() -> None:
+    assert build_run_kwargs(SPEC) == {
+        "name": "c1", "labels": {"io.cmem-ops.managed": "queue-store"}, "ports": {"6379/tcp": ("127.0.0.1", 26001)},
+        "volumes": {"vol": {"bind": "/data", "mode": "rw"}, "/home/u/conf": {"bind": "/etc/x", "mode": "ro"}},
+        "command": ["/etc/x/valkey.conf"], "entrypoint": ["valkey-server"],
+        "restart_policy": {"Name": "unless-stopped"}}
 
 
-def test_docker_available_when_the_client_is_missing() -> None:
+def test_a_run_spec_has_its_cli_equivalent() -> None:
+    assert format_run_argv(SPEC) == (
+        "docker", "run", "-d", "--name", "c1", "--restart", "unless-stopped",
+        "--label", "io.cmem-ops.managed=queue-store", "-p", "127.0.0.1:26001:6379", "-v", "vol:/data",
+        "-v", "/home/u/conf:/etc/x:ro", "--entrypoint", "valkey-server", "local/valkey:9.1", "/etc/x/valkey.conf")
+
+
+def test_compose_available_when_the_client_is_missing() -> None:
     runner = RecordingRunner(MissingError("`docker` is not installed or not on PATH"))
-    assert docker_available(runner) == (False, "`docker` is not installed or not on PATH")  # type: ignore[arg-type]
+    assert compose_available(runner) == (False, "`docker` is not installed or not on PATH")  # type: ignore[arg-type]
 
 
-def test_docker_available_reads_server_errors_not_the_exit_code() -> None:
-    runner = RecordingRunner(done(fixture("docker-info-engine-down-stdout-client-20.10.24.txt")))
-    ok, why = docker_available(runner)  # type: ignore[arg-type]
-    assert not ok and "Cannot connect" in why
+def test_compose_available_names_the_version() -> None:
+    runner = RecordingRunner(done(fixture("compose-version-2.40.3.txt")))
+    assert compose_available(runner) == (True, "compose 2.40.3")  # type: ignore[arg-type]
+    assert runner.calls[0][0] == ["docker", "compose", "version"]
 
 
 @pytest.mark.parametrize(("name", "version"), [("compose-version-2.40.3.txt", "2.40.3"),
@@ -238,8 +261,8 @@ def test_compose_plugin_missing_has_no_version() -> None:
 
 
 def test_image_list_drops_dangling_images() -> None:
-    text = "local/valkey:9.1\nredis:7.0\n<none>:<none>\ndocker.io/library/redis:6.2\n"
-    assert parse_image_list(text) == frozenset({"local/valkey:9.1", "redis:7.0", "docker.io/library/redis:6.2",
+    tags = ["local/valkey:9.1", "redis:7.0", "<none>:<none>", "docker.io/library/redis:6.2"]
+    assert normalize_image_refs(tags) == set({"local/valkey:9.1", "redis:7.0", "docker.io/library/redis:6.2",
                                                 "redis:6.2"})
 
 

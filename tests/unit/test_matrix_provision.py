@@ -82,7 +82,8 @@ def test_skip_names_every_reason_and_hint() -> None:
     assert plan.reason == ("no native Dragonfly binary (`dragonfly`; found none of that flavour); no Docker: "
                            "the Docker engine does not answer (Cannot connect to the Docker daemon at "
                            "unix:///var/run/docker.sock)")
-    assert plan.hint == "install dragonfly and put it on PATH or start Docker (here: ci/docker-engine.sh start)"
+    assert plan.hint == ("install dragonfly and put it on PATH or start the Docker engine (Docker Desktop, or: "
+                         "sudo systemctl start docker), then rerun")
 
 
 def test_native_only_never_asks_docker_and_docker_only_never_uses_binaries() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from cmem_ops.installers.apk import ApkProvider
 from cmem_ops.installers.apt import AptProvider
 from cmem_ops.installers.base import InstallPlan, ProviderName, Step, StepKind
 from cmem_ops.installers.brew import BrewProvider
+from cmem_ops.installers.container import render_container_config
 from cmem_ops.installers.dnf import DnfProvider
 from cmem_ops.installers.docker_provider import DockerProvider
 from cmem_ops.installers.pacman import PacmanProvider
@@ -227,9 +229,10 @@ def test_wheel_plan(request_):
     assert not WheelProvider().check(captured("alpine320"), which_of(), request_).available
 
 
-def test_docker_plan_publishes_on_loopback_only(request_):
+def test_docker_plan_publishes_on_loopback_only_and_keeps_the_password_off_the_command_line(request_):
     host = captured("debian12", tools=("docker",), docker=True)
-    request = dataclasses.replace(request_, port=26001, image="local/valkey:9.1")
+    request = dataclasses.replace(request_, port=26001, image="local/valkey:9.1",
+                                  store_config_dir=Path("/home/u/.claude-mem/redis/container"))
     plan = plan_of(DockerProvider(), host, ("docker",), request)
     assert plan.mode == "docker" and plan.provider is ProviderName.DOCKER
     assert plan.steps[0] == Step(("docker", "volume", "create", "cmem-ops-valkey-data"), False,
@@ -237,18 +240,25 @@ def test_docker_plan_publishes_on_loopback_only(request_):
     assert plan.steps[1].argv == (
         "docker", "run", "-d", "--name", "cmem-ops-valkey", "--restart", "unless-stopped",
         "--label", "io.cmem-ops.managed=queue-store", "-p", "127.0.0.1:26001:6379", "-v", "cmem-ops-valkey-data:/data",
-        "local/valkey:9.1", "valkey-server", "--bind", "0.0.0.0", "--port", "6379", "--protected-mode", "no",
-        "--dir", "/data", "--appendonly", "yes", "--appendfsync", "everysec", "--save", "60", "1",
-        "--maxmemory-policy", "noeviction", "--requirepass", "<password>")
+        "-v", "/home/u/.claude-mem/redis/container:/etc/cmem-ops:ro", "--entrypoint", "valkey-server",
+        "local/valkey:9.1", "/etc/cmem-ops/valkey.conf")
+    assert not any("password" in arg for arg in plan.steps[1].argv)
+    assert any("mode 0600" in note for note in plan.notes)
 
 
-@pytest.mark.parametrize(("tools", "docker", "sdk", "reason"), [
-    ((), False, True, "Docker is not installed (cmem-ops never installs Docker)"),
-    (("docker",), False, True, "the Docker engine is not running (start Docker Desktop, or "
-                               "`sudo systemctl start docker`)"),
-    (("docker",), True, False, "the Docker SDK for Python is missing: pip install 'cmem-ops[docker]'"),
+def test_the_container_config_holds_the_managed_settings_and_the_password():
+    text = render_container_config('pa"ss')
+    for line in ("appendonly yes", "appendfsync everysec", "save 60 1", "maxmemory-policy noeviction",
+                 "dir /data", 'requirepass "pa\\"ss"'):
+        assert line in text.splitlines()
+
+
+@pytest.mark.parametrize(("tools", "docker", "reason"), [
+    ((), False, "Docker is not installed (cmem-ops never installs Docker)"),
+    (("docker",), False, "the Docker engine is not running (start Docker Desktop, or "
+                         "`sudo systemctl start docker`)"),
 ])
-def test_docker_refusals(request_, tools, docker, sdk, reason):
+def test_docker_refusals(request_, tools, docker, reason):
     host = captured("debian12", tools=tools, docker=docker)
-    availability = DockerProvider().check(host, which_of(*tools), dataclasses.replace(request_, docker_sdk=sdk))
+    availability = DockerProvider().check(host, which_of(*tools), request_)
     assert (availability.available, availability.reason) == (False, reason)

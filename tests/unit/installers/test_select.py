@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from cmem_ops.installers.base import ProviderName
@@ -72,7 +70,18 @@ def test_explicit_provider_wins_or_fails_with_its_reason(request_):
     assert selection.chosen is None and "brew: brew is not on PATH" in selection.why_none
 
 
-def test_no_docker_sdk_means_no_docker(request_):
-    host = captured("macos14", system="Windows", tools=("docker",), docker=True)
-    selection = select_provider(host, which_of("docker"), dataclasses.replace(request_, docker_sdk=False))
+def test_an_explicit_provider_refused_names_only_its_own_reason(request_):
+    host = captured("debian12", tools=(), docker=False)
+    selection = select_provider(host, which_of(), request_, ProviderName.DOCKER)
     assert selection.chosen is None
+    assert selection.why_none == "docker: Docker is not installed (cmem-ops never installs Docker)"
+    for other in ("dnf", "apk", "pacman", "apt"):
+        assert other not in selection.why_none
+    unasked = select_provider(host, which_of(), request_)
+    assert "dnf:" in unasked.why_none and "pacman:" in unasked.why_none  # nothing asked: every reason
+
+
+def test_docker_needs_no_extra_install_when_the_engine_answers(request_):
+    host = captured("macos14", system="Windows", tools=("docker",), docker=True)
+    selection = select_provider(host, which_of("docker"), request_, ProviderName.DOCKER)
+    assert selection.chosen is ProviderName.DOCKER and selection.plan is not None
