@@ -94,3 +94,20 @@ def test_multi_refused_is_reported_without_running_anything(tmp_path):
         acl = results["acl"]
         assert acl["status"] == "fail" and "multi" in acl["summary"] and "+multi" in acl["hint"]
         assert ts.command(server.port, "DBSIZE") == 0
+
+
+def test_store_acl_prints_a_user_that_the_doctor_then_accepts(tmp_path):
+    with ts.standalone(ts.modern_binary(), tmp_path / "s") as server:
+        env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=server.url, CLAUDE_MEM_QUEUE_REDIS_PREFIX=PREFIX)
+        out = run_cli(env, "store", "acl", "--json", "--user", "cm_cli")
+        assert out.returncode == 0, out.stderr
+        data = json.loads(out.stdout)["data"]
+        # the URL's password place is redacted to *** like every URL cmem-ops prints
+        assert data["prefix"] == PREFIX and data["url"] == f"redis://cm_cli:***@127.0.0.1:{server.port}/0"
+        assert ts.command(server.port, *data["setuser"].split()) == b"OK"
+        password = data["setuser"].split(" >", 1)[1].split()[0]
+        env["CLAUDE_MEM_REDIS_URL"] = data["url"].replace("***", password)
+        out, results = doctor(env, "--no-smoke")
+        assert results["acl"]["status"] == "ok" and out.returncode == 0, results["acl"]
+        text = run_cli(env, "store", "acl", "--no-doctor").stdout
+        assert "cmemops_smoke" not in text and f"~{PREFIX}:*" in text
