@@ -16,7 +16,7 @@ from ..claudemem.queue_commands import SMOKE_KEY_PATTERN
 from ..context import Context
 from ..errors import ConfigError
 from ..probes import bullmq as bullmq_probe
-from ..probes import redis_checks, topology
+from ..probes import hosted, redis_checks, topology
 from ..probes import stack as stack_probes
 from ..probes import tls as tls_probe
 from ..probes.base import Group, ProbeResult, Status, Stopwatch, skipped
@@ -129,6 +129,12 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
                       redis_checks.check_memory, redis_checks.check_clients, redis_checks.check_latency,
                       redis_checks.check_exposure):
             results.append(check(snap, label, hints))
+        # A hosted service (probes/hosted.py) is fixed in its console or parameter group, not by CONFIG SET.
+        detection = hosted.detect_provider(target.host, snap.config is None)
+        results = [hosted.adjust(r, detection) for r in results]
+        provider = hosted.check_provider(detection, label)
+        if provider is not None:
+            results.append(provider)
         dragonfly = redis_checks.check_dragonfly(snap, label, hints, settings.queue_prefix)
         if dragonfly is not None:
             results.append(dragonfly)
