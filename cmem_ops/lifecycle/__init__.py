@@ -1,6 +1,7 @@
 """Services that start, stop and report on the parts of the claude-mem stack.
 
     store.py         the queue store: managed (ours), external (a URL) or docker
+    store_acl.py     `cmem-ops store acl`: a least-privilege ACL user for claude-mem's queue prefix
     postgres.py      the managed Postgres cluster, or an external database URL
     stack_config.py  what the server and worker processes run with, persisted in settings.json
     prestart.py      checks before a server or worker starts (runtime, settings, dependencies)
