@@ -130,7 +130,8 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
                       redis_checks.check_exposure):
             results.append(check(snap, label, hints))
         # A hosted service (probes/hosted.py) is fixed in its console or parameter group, not by CONFIG SET.
-        detection = hosted.detect_provider(target.host, snap.config is None)
+        blocked = snap.config is None and "noperm" not in (snap.config_error or "").lower()
+        detection = hosted.detect_provider(target.host, blocked)
         results = [hosted.adjust(r, detection) for r in results]
         provider = hosted.check_provider(detection, label)
         if provider is not None:

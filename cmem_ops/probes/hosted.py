@@ -108,6 +108,15 @@ class Detection:
     how: str  # how it was told, or why it cannot be
 
 
+def _loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _private_ip(host: str) -> bool:
     try:
         addr = ipaddress.ip_address(host.strip("[]"))
@@ -117,13 +126,17 @@ def _private_ip(host: str) -> bool:
 
 
 def detect_provider(host: str, config_blocked: bool) -> Detection:
-    """The provider from the host name, else whether CONFIG being blocked says it is hosted (pure)."""
+    """The provider from the host name, else whether CONFIG being blocked says it is hosted (pure).
+
+    `config_blocked` means CONFIG is unknown or renamed; an ACL user denied CONFIG (NOPERM) says nothing
+    about who runs the server, and the caller passes False for it.
+    """
     name = host.lower().rstrip(".")
     for provider in PROVIDERS:
         for pattern in provider.names:
             if fnmatchcase(name, pattern):
                 return Detection(provider, True, f"host name {pattern}")
-    if not config_blocked:
+    if not config_blocked or _loopback(host):  # no hosted service answers on this machine's loopback
         return Detection(None, False, "")
     if _private_ip(host):
         return Detection(None, True, f"CONFIG is blocked at the private address {host}: a managed service, but "

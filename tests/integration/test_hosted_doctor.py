@@ -70,12 +70,20 @@ def test_upstash_is_durable_without_aof(tmp_path, locked):
     assert "Eviction: turn it off" in results["eviction policy"]["hint"]
 
 
+@needs_unshare
 def test_blocked_config_without_a_known_name_says_it_cannot_tell(tmp_path, locked):
-    env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=locked.url)
-    out = subprocess.run([sys.executable, "-m", "cmem_ops", "doctor", "--json", "--only", "store", "--no-smoke"],
-                         env=env, capture_output=True, text=True, timeout=60, check=False)
-    results = {r["name"]: r for r in json.loads(out.stdout)["data"]["results"]}
+    host = "queue.internal.example"
+    env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=f"redis://{host}:{locked.port}/0")
+    _, results = doctor_as(tmp_path, env, [host])
     assert "cannot be told" in results["provider"]["detail"]
     assert "parameter group" in results["eviction policy"]["hint"] and "CONFIG SET" not in \
         results["eviction policy"]["hint"]
     assert results["persistence"]["status"] == "warn" and "CONFIG is blocked" in results["persistence"]["hint"]
+
+
+def test_loopback_with_config_blocked_is_not_called_hosted(tmp_path, locked):
+    env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=locked.url)
+    out = subprocess.run([sys.executable, "-m", "cmem_ops", "doctor", "--json", "--only", "store", "--no-smoke"],
+                         env=env, capture_output=True, text=True, timeout=60, check=False)
+    results = {r["name"]: r for r in json.loads(out.stdout)["data"]["results"]}
+    assert "provider" not in results and results["eviction policy"]["status"] == "fail"

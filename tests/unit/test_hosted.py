@@ -33,6 +33,8 @@ def test_memorystore_and_unknown_names_cannot_be_told():
     assert other.hosted and other.provider is None and "matches no known provider" in other.how
     assert not detect_provider("10.12.0.3", config_blocked=False).hosted
     assert not detect_provider("127.0.0.1", config_blocked=False).hosted
+    assert not detect_provider("127.0.0.1", config_blocked=True).hosted  # nothing hosted answers on loopback
+    assert not detect_provider("localhost", config_blocked=True).hosted
 
 
 def test_every_provider_has_a_policy_fix_and_a_durability_story():
