@@ -130,6 +130,7 @@ DATA: dict[str, Callable[[Builder], Schema]] = {
     "store.restart": by_type("cmem_ops.store.process:StartResult"),
     "store.status": by_type("cmem_ops.lifecycle.store:StoreStatus"),
     "store.binaries": lambda b: array(b.ref("cmem_ops.store.binaries:ServerBinary")),
+    "store.acl": by_type("cmem_ops.lifecycle.store_acl:AclUser"),
     "store.logs": logs_data,
     "postgres.start": by_type("cmem_ops.lifecycle.postgres:PgStatus"),
     "postgres.stop": by_type("cmem_ops.lifecycle.postgres:PgStatus"),
