@@ -90,6 +90,8 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
     later = ["server", "eviction policy", "persistence", "lua"] + (["bullmq"] if options.smoke else [])
     if conn is None or snap is None:
         done = {r.name for r in results}
+        if target.username and any(r.data.get("failure") == "noperm" for r in results):
+            results.append(_acl_probe(ctx, target, label, deadline))  # everything else it lacks, in one list
         return results + [skipped(n, label, "skipped: the store did not answer", Group.STORE) for n in later
                           if n not in done]
     # Topology first (probes/topology.py): a replica, a cluster node or a Sentinel cannot hold the queue,

@@ -165,8 +165,8 @@ def _noperm(answer: Answer, err: NoPermError) -> Diagnosis:
     user = err.user or answer.user or answer.target.username or "default"
     command = (err.command or "ping").split("|")[0]
     return Diagnosis("ping", Status.FAIL, f"ACL user {user!r} may not run {command.upper()} (NOPERM)", err.message,
-                     f"ACL SETUSER {user} +{command.lower()}   (BullMQ needs +@all on its keys: "
-                     f"ACL SETUSER {user} ~* +@all is the simplest)")
+                     f"ACL SETUSER {user} +{command.lower()}   (the acl check lists everything else BullMQ "
+                     "needs; a least-privilege user: cmem-ops store acl)")
 
 
 def persistence_fix(config: dict[str, str], hints: StoreHints) -> str:

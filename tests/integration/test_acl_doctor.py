@@ -111,3 +111,16 @@ def test_store_acl_prints_a_user_that_the_doctor_then_accepts(tmp_path):
         assert results["acl"]["status"] == "ok" and out.returncode == 0, results["acl"]
         text = run_cli(env, "store", "acl", "--no-doctor").stdout
         assert "cmemops_smoke" not in text and f"~{PREFIX}:*" in text
+
+
+def test_ping_refused_still_lists_everything_missing(tmp_path):
+    with ts.standalone(ts.modern_binary(), tmp_path / "s") as server:
+        url = ts.acl_user(server.port, "cm_noping", "pw", f"~{PREFIX}:*", "+@read", "+multi", "+exec", "+info")
+        env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=url, CLAUDE_MEM_QUEUE_REDIS_PREFIX=PREFIX)
+        out, results = doctor(env, "--no-smoke")
+        assert out.returncode != 0 and results["ping"]["status"] == "fail" and "PING" in results["ping"]["summary"]
+        acl = results["acl"]
+        assert acl["status"] == "fail" and "ping" in acl["data"]["denied"] and "hset" in acl["data"]["denied"]
+        grant(server.port, acl["hint"])
+        _out, results = doctor(env, "--no-smoke")
+        assert results["ping"]["status"] == "ok" and results["acl"]["status"] == "ok"
