@@ -237,9 +237,9 @@ class TestCA:
     ca: object  # trustme.CA
     pem: Path
 
-    def issue(self, workdir: Path, *names: str) -> tuple[Path, Path]:
-        """A server certificate for `names`: (cert chain, key) PEM files."""
-        cert = self.ca.issue_cert(*names)  # type: ignore[attr-defined]
+    def issue(self, workdir: Path, *names: str, **dates: object) -> tuple[Path, Path]:
+        """A server certificate for `names` (trustme's not_before/not_after in `dates`): (chain, key) PEM files."""
+        cert = self.ca.issue_cert(*names, **dates)  # type: ignore[attr-defined]
         workdir.mkdir(parents=True, exist_ok=True)
         chain, key = workdir / f"{names[0]}.crt", workdir / f"{names[0]}.key"
         cert.private_key_pem.write_to_path(str(key))
@@ -257,6 +257,12 @@ def make_ca(workdir: Path) -> TestCA:
     return TestCA(ca, pem)
 
 
+def _listens(port: int) -> bool:
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        return True
+
+
 def _tls_answers(port: int, ca: Path) -> bool:
     import ssl
     ctx = ssl.create_default_context(cafile=str(ca))
@@ -269,15 +275,16 @@ def _tls_answers(port: int, ca: Path) -> bool:
 
 
 @contextmanager
-def tls_server(workdir: Path, ca: TestCA, *names: str, extra: Sequence[str] = ()) -> Iterator[Node]:
+def tls_server(workdir: Path, ca: TestCA, *names: str, extra: Sequence[str] = (),
+               dates: dict[str, object] | None = None) -> Iterator[Node]:
     """Debian's redis-server speaking only TLS, with a certificate for `names` signed by `ca`."""
     binary = tls_binary()
-    cert, key = ca.issue(workdir, *(names or ("localhost", "127.0.0.1")))
+    cert, key = ca.issue(workdir, *(names or ("localhost", "127.0.0.1")), **(dates or {}))
     port = free_port()
     argv = [str(binary), "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "no", "--dir", str(workdir), "--daemonize", "no", "--tls-cert-file", str(cert),
             "--tls-key-file", str(key), "--tls-ca-cert-file", str(ca.pem), "--tls-auth-clients", "no", *extra]
-    with started(argv, workdir, port, ready=lambda: _tls_answers(port, ca.pem)) as node:
+    with started(argv, workdir, port, ready=lambda: _listens(port)) as node:  # its certificate may be meant to fail
         yield node
 
 

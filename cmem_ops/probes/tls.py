@@ -140,6 +140,16 @@ def probe_tls(target: RedisTarget, label: str, extra_ca: str | None, timeout: fl
             data.update(version=tls.version(), cipher=(tls.cipher() or ("?",))[0], tcp_ms=round(tcp_ms, 1),
                         handshake_ms=round(total_ms - tcp_ms, 1), connect_ms=round(total_ms, 1),
                         names=format_names(cert), not_after=cert.get("notAfter"))
+            # With TLS 1.3 a server that demands a client certificate says so only after the handshake
+            # (an alert, or it just drops the connection at the first bytes).
+            try:
+                tls.sendall(b"PING\r\n")
+                if not tls.recv(64):
+                    raise ConnectionError("the server closed the connection")
+            except TimeoutError:
+                pass  # a silent server is the ping check's to name
+            except (ssl.SSLError, OSError) as exc:
+                return _client_cert_failure(target, label, exc, data)
     except ssl.SSLCertVerificationError as exc:
         return _verify_failure(exc, target, label, extra_ca, ca_problem, timeout, data)
     except TimeoutError:
@@ -153,6 +163,8 @@ def probe_tls(target: RedisTarget, label: str, extra_ca: str | None, timeout: fl
                                 f"CLAUDE_MEM_REDIS_URL={_url_with(target, tls=False)}",
                            data=data)
     except (ssl.SSLError, OSError) as exc:
+        if _client_cert_demanded(exc):
+            return _client_cert_failure(target, label, exc, data)
         if _speaks_plain_resp(target, timeout):
             return _plain_server(target, label, f"the TLS handshake failed ({exc})", data)
         return ProbeResult("tls", label, Status.FAIL, f"TLS handshake with {target.address} failed: {exc}",
@@ -168,6 +180,22 @@ def probe_tls(target: RedisTarget, label: str, extra_ca: str | None, timeout: fl
         status, hint = Status.WARN, f"fix or unset {KEY_EXTRA_CA}: Node ignores a file it cannot load"
         summary += f"; {ca_problem}"
     return ProbeResult("tls", label, status, summary, hint=hint, data=data)
+
+
+def _client_cert_demanded(exc: BaseException) -> bool:
+    text = str(exc).upper()
+    return "CERTIFICATE_REQUIRED" in text or "CERTIFICATE REQUIRED" in text or "ALERT_BAD_CERTIFICATE" in text
+
+
+def _client_cert_failure(target: RedisTarget, label: str, exc: BaseException, data: dict[str, Any]) -> ProbeResult:
+    sure = _client_cert_demanded(exc)
+    summary = (f"{target.address} demands a client certificate, which claude-mem never sends" if sure else
+               f"{target.address} dropped the TLS connection right after the handshake: it most likely demands a "
+               "client certificate, which claude-mem never sends")
+    return ProbeResult("tls", label, Status.FAIL, summary,
+                       detail=f"{exc}; claude-mem's rediss:// is ioredis tls: {{}} (no certificate, no key)",
+                       hint="make client certificates optional on the server: tls-auth-clients optional (or no), "
+                            "in its config or CONFIG SET tls-auth-clients optional", data=data)
 
 
 def _plain_server(target: RedisTarget, label: str, why: str, data: dict[str, Any]) -> ProbeResult:

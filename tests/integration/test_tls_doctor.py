@@ -96,3 +96,27 @@ def test_slow_handshake_against_claude_mems_1000_ms_connect_timeout(tmp_path, ca
         tls = results["tls"]
         assert tls["status"] == status, tls
         assert tls["data"]["connect_ms"] >= delay * 1000 and "1000 ms connect timeout" in tls["summary"]
+
+
+def test_expired_certificate(tmp_path, ca):
+    import datetime
+
+    past = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    dates = {"not_before": past, "not_after": past + datetime.timedelta(days=30)}
+    with ts.tls_server(tmp_path / "tls", ca, "localhost", dates=dates) as server:
+        env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=f"rediss://localhost:{server.port}/0",
+                       NODE_EXTRA_CA_CERTS=str(ca.pem))
+        out, results = doctor(env, "--no-smoke")
+        tls = results["tls"]
+        assert out.returncode != 0 and tls["status"] == "fail" and "is expired" in tls["summary"], tls
+        assert "2020" in tls["summary"] and "renew" in tls["hint"]
+
+
+def test_server_demanding_a_client_certificate(tmp_path, ca):
+    with ts.tls_server(tmp_path / "tls", ca, "localhost", extra=("--tls-auth-clients", "yes")) as server:
+        env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=f"rediss://localhost:{server.port}/0",
+                       NODE_EXTRA_CA_CERTS=str(ca.pem))
+        out, results = doctor(env, "--no-smoke")
+        tls = results["tls"]
+        assert out.returncode != 0 and tls["status"] == "fail", tls
+        assert "client certificate" in tls["summary"] and "tls-auth-clients" in tls["hint"]
