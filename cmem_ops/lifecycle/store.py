@@ -184,10 +184,11 @@ def status(ctx: Context, *, timeout: float = 2.0) -> StoreStatus:
         uptime = int(time.time() - record.started_at)
     # A replica, a cluster node or a Sentinel answers PING but cannot hold claude-mem's queue.
     wrong_role = None
-    if facts.info.get("role") != "master" or facts.info.get("cluster_enabled") == "1":
+    if facts.info.get("role") != "master" or facts.info.get("cluster_enabled") == "1" or \
+            "min_slaves_good_slaves" in facts.info:
         from ..probes.topology import status_problem  # off the happy path only: status stays light
 
-        wrong_role = status_problem(facts.info, target)
+        wrong_role = status_problem(facts.info, target, facts.config)
     return StoreStatus(
         running=True, flavour=facts.flavour.display, version=facts.version,
         pid=record.pid if record else facts.process_id if mode is RedisMode.MANAGED else None,

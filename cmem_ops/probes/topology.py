@@ -54,6 +54,8 @@ class Topology:
     read_only: bool = True  # a replica's slave_read_only
     monitored: tuple[MonitoredPrimary, ...] = ()
     cluster: dict[str, str] = field(default_factory=dict)  # CLUSTER INFO, when asked
+    good_replicas: int | None = None  # min_slaves_good_slaves: shown only when min-replicas-to-write is set
+    min_replicas: int | None = None  # CONFIG GET min-replicas-to-write, when asked and allowed
 
 
 def _int(text: str | None, default: int = 0) -> int:
@@ -113,7 +115,11 @@ def parse_topology(info: dict[str, str], config: dict[str, str] | None = None) -
         return Topology(Role.REPLICA, primary_host=info.get("master_host"),
                         primary_port=_int(info.get("master_port")) or None, link=info.get("master_link_status"),
                         read_only=info.get("slave_read_only", info.get("replica_read_only", "1")) != "0")
-    return Topology(Role.PRIMARY, replicas=_int(info.get("connected_slaves")))
+    good = info.get("min_slaves_good_slaves")
+    return Topology(Role.PRIMARY, replicas=_int(info.get("connected_slaves")),
+                    good_replicas=_int(good) if good is not None else None,
+                    min_replicas=_int((config or {}).get("min-replicas-to-write")) if config and
+                    "min-replicas-to-write" in config else None)
 
 
 def build_primary_url(target: RedisTarget, host: str, port: int) -> str:
@@ -149,9 +155,20 @@ def check_topology(topo: Topology, target: RedisTarget, label: str) -> ProbeResu
     """OK for a primary; FAIL for a replica, a cluster node or a Sentinel, with the URL or deployment to use (pure)."""
     data: dict[str, object] = {"role": topo.role.value}
     if topo.role is Role.PRIMARY:
-        data["replicas"] = topo.replicas
+        data.update(replicas=topo.replicas, good_replicas=topo.good_replicas, min_replicas=topo.min_replicas)
         text = "primary" + (f" with {topo.replicas} replica{'s' if topo.replicas != 1 else ''}" if topo.replicas
                             else " (standalone)")
+        # min-replicas-to-write: with fewer good replicas the primary refuses every write (NOREPLICAS).
+        needed = topo.min_replicas if topo.min_replicas is not None else (1 if topo.good_replicas == 0 else None)
+        if topo.good_replicas is not None and needed and topo.good_replicas < needed:
+            return ProbeResult("topology", label, Status.FAIL,
+                               f"{text}, but it refuses writes (NOREPLICAS): min-replicas-to-write "
+                               f"{topo.min_replicas if topo.min_replicas is not None else '>= 1'} and only "
+                               f"{topo.good_replicas} good replica{'s' if topo.good_replicas != 1 else ''}",
+                               detail="a replica counts as good while its lag is within min-replicas-max-lag",
+                               hint="bring the replicas back (their master_link_status must be up), or lower the "
+                                    f"bar: redis-cli -u {target.url(redact=True)} CONFIG SET min-replicas-to-write 0",
+                               data=data)
         return ProbeResult("topology", label, Status.OK, text, data=data)
     if topo.role is Role.REPLICA:
         where = f"{topo.primary_host}:{topo.primary_port}" if topo.primary_host else "an unknown primary"
@@ -208,15 +225,19 @@ def read_topology(conn: StoreConnection, info: dict[str, str], config: dict[str,
                 topo = replace(topo, monitored=asked)
         elif topo.role is Role.CLUSTER:
             topo = replace(topo, cluster=parse_info(conn.text("CLUSTER", "INFO")))
+        elif topo.good_replicas is not None and topo.min_replicas is None:
+            pairs = conn.command("CONFIG", "GET", "min-replicas-to-write")
+            if isinstance(pairs, list) and len(pairs) == 2 and isinstance(pairs[1], bytes):
+                topo = replace(topo, min_replicas=_int(pairs[1].decode()))
     except (OSError, RespError):
         pass
     return topo
 
 
-def status_problem(info: dict[str, str], target: RedisTarget) -> tuple[str, str] | None:
-    """(problem, hint) for `cmem-ops status` when the URL is not a primary, from INFO alone (pure)."""
-    topo = parse_topology(info)
-    if topo.role is Role.PRIMARY:
+def status_problem(info: dict[str, str], target: RedisTarget,
+                   config: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(problem, hint) for `cmem-ops status` when the URL cannot take claude-mem's writes, from INFO (pure)."""
+    verdict = check_topology(parse_topology(info, config), target, "status")
+    if verdict.status is Status.OK:
         return None
-    verdict = check_topology(topo, target, "status")
     return verdict.summary, verdict.hint or ""

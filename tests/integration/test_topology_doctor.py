@@ -94,3 +94,19 @@ def test_sentinel_points_at_the_primary_and_follows_a_failover(tmp_path):
         out, results, _ = doctor(env_old, "--no-smoke")
         assert results["topology"]["status"] == "fail" and f"replica of 127.0.0.1:{new_port}" in \
             results["topology"]["summary"]
+
+
+def test_primary_below_min_replicas_to_write(tmp_path):
+    binary = ts.modern_binary()
+    with ts.standalone(binary, tmp_path / "p", "--min-replicas-to-write", "1", "--min-replicas-max-lag", "10") as p:
+        env = user_env(tmp_path / "u", CLAUDE_MEM_REDIS_URL=p.url)
+        out, results, _ = doctor(env, "--no-smoke")
+        topo = results["topology"]
+        assert out.returncode != 0 and topo["status"] == "fail" and "NOREPLICAS" in topo["summary"], topo
+        assert "min-replicas-to-write 1 and only 0 good replicas" in topo["summary"]
+        st = status(env)
+        assert st.returncode != 0 and "NOREPLICAS" in st.stdout
+        # the fix the doctor printed works
+        ts.command(p.port, *topo["hint"].split("redis-cli -u ")[1].split()[1:])
+        out, results, _ = doctor(env, "--no-smoke")
+        assert results["topology"]["status"] == "ok"

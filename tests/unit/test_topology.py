@@ -110,3 +110,15 @@ def test_status_problem_is_none_for_a_primary():
     assert status_problem(info("redis-7.0-primary-2-replicas.txt"), parse_redis_url("redis://h:1")) is None
     problem, hint = status_problem(info("redis-7.0-replica.txt"), parse_redis_url("redis://h:1"))
     assert "replica of" in problem and hint.startswith("CLAUDE_MEM_REDIS_URL=")
+
+
+def test_primary_below_min_replicas_to_write_refuses_writes():
+    raw = info("valkey-9.1-primary-2-replicas.txt") | {"connected_slaves": "0", "min_slaves_good_slaves": "0"}
+    verdict = check_topology(parse_topology(raw), parse_redis_url("redis://h:1"), "t")
+    assert verdict.status is Status.FAIL and "NOREPLICAS" in verdict.summary
+    assert "CONFIG SET min-replicas-to-write 0" in verdict.hint
+    enough = raw | {"connected_slaves": "2", "min_slaves_good_slaves": "2"}
+    assert check_topology(parse_topology(enough, {"min-replicas-to-write": "2"}), parse_redis_url("redis://h:1"),
+                          "t").status is Status.OK
+    short = check_topology(parse_topology(enough, {"min-replicas-to-write": "3"}), parse_redis_url("redis://h:1"), "t")
+    assert short.status is Status.FAIL and "min-replicas-to-write 3 and only 2 good replicas" in short.summary
