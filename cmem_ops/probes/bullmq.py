@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from urllib.parse import urlencode
 
 from ..redis_url import RedisTarget
 from ..resp import RespError
@@ -61,7 +62,9 @@ def probe_bullmq(target: RedisTarget, label: str, hints: StoreHints, timeout: fl
                                required=False).timed(sw.ms)
         from .bullmq_python import run_python_smoke  # asyncio + bullmq: loaded only when needed
 
-        outcome = run_python_smoke(target.url(), prefix, "roundtrip", QUEUE, budget)
+        # redis-py adds ssl_ca_certs to the system CAs: the same trust as Node with NODE_EXTRA_CA_CERTS.
+        url = target.url() + (f"?{urlencode({'ssl_ca_certs': extra_ca})}" if target.tls and extra_ca else "")
+        outcome = run_python_smoke(url, prefix, "roundtrip", QUEUE, budget)
     leftover = _count_prefix(target, prefix, timeout)
     after = _dbsize(target, timeout)
     data = {"client": outcome.client, "client_version": outcome.client_version, "prefix": prefix,

@@ -120,3 +120,13 @@ def test_server_demanding_a_client_certificate(tmp_path, ca):
         tls = results["tls"]
         assert out.returncode != 0 and tls["status"] == "fail", tls
         assert "client certificate" in tls["summary"] and "tls-auth-clients" in tls["hint"]
+
+
+def test_python_smoke_over_tls_uses_the_same_extra_ca(tmp_path, ca):
+    pytest.importorskip("bullmq", reason="the Python bullmq port is not installed")
+    with ts.tls_server(tmp_path / "tls", ca, "localhost") as server:
+        env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=f"rediss://localhost:{server.port}/0",
+                       NODE_EXTRA_CA_CERTS=str(ca.pem))
+        _out, results = doctor(env, "--client", "python")
+        assert results["bullmq"]["status"] == "ok", results["bullmq"]
+        assert results["bullmq"]["data"]["client"] != "node-bullmq"
