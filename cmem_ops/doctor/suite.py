@@ -104,7 +104,8 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
         why = f"skipped: {target.address} is a {role.data.get('role')}, not the primary claude-mem needs"
         return results + [skipped(n, label, why, Group.STORE) for n in later]
     # An ACL user (probes/acl.py) must be allowed every command BullMQ runs, on the prefix's keys.
-    acl = _acl_probe(ctx, target, label, deadline) if target.username else None
+    # (The managed store's `default` user is ours and has every right: its checks stay as they were.)
+    acl = _acl_probe(ctx, target, label, deadline) if target.username and mode is not RedisMode.MANAGED else None
     smoke_allowed = True
     if acl is not None:
         results.append(acl)
