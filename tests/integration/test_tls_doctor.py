@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from tests import tls_support as tsl
 from tests import topology_support as ts
 from tests.support import run_cli, user_env
 
@@ -20,11 +21,11 @@ def doctor(env, *args, timeout=60):
 
 @pytest.fixture
 def ca(tmp_path):
-    return ts.make_ca(tmp_path / "ca")
+    return tsl.make_ca(tmp_path / "ca")
 
 
 def test_private_ca_fails_until_node_extra_ca_certs_is_given_then_the_node_smoke_passes(tmp_path, ca):
-    with ts.tls_server(tmp_path / "tls", ca, "localhost", "127.0.0.1") as server:
+    with tsl.tls_server(tmp_path / "tls", ca, "localhost", "127.0.0.1") as server:
         url = f"rediss://localhost:{server.port}/0"
         env = user_env(tmp_path / "u", CLAUDE_MEM_REDIS_URL=url)
         out, results = doctor(env, "--no-smoke")
@@ -55,7 +56,7 @@ def test_private_ca_fails_until_node_extra_ca_certs_is_given_then_the_node_smoke
 
 
 def test_hostname_mismatch_names_both_names(tmp_path, ca):
-    with ts.tls_server(tmp_path / "tls", ca, "cache.example.internal") as server:
+    with tsl.tls_server(tmp_path / "tls", ca, "cache.example.internal") as server:
         env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=f"rediss://localhost:{server.port}/0",
                        NODE_EXTRA_CA_CERTS=str(ca.pem))
         out, results = doctor(env, "--no-smoke")
@@ -66,7 +67,7 @@ def test_hostname_mismatch_names_both_names(tmp_path, ca):
 
 
 def test_self_signed_certificate(tmp_path, ca):
-    with ts.self_signed_tls_server(tmp_path / "self", ca) as server:
+    with tsl.self_signed_tls_server(tmp_path / "self", ca) as server:
         env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=f"rediss://127.0.0.1:{server.port}/0")
         _out, results = doctor(env, "--no-smoke")
         assert results["tls"]["status"] == "fail" and "self-signed" in results["tls"]["summary"]
@@ -74,12 +75,12 @@ def test_self_signed_certificate(tmp_path, ca):
 
 
 def test_tls_to_a_plain_server_and_plain_to_a_tls_server(tmp_path, ca):
-    with ts.standalone(ts.tls_binary(), tmp_path / "plain") as plain:
+    with ts.standalone(tsl.tls_binary(), tmp_path / "plain") as plain:
         env = user_env(tmp_path / "a", CLAUDE_MEM_REDIS_URL=f"rediss://127.0.0.1:{plain.port}/0")
         out, results = doctor(env, "--no-smoke")
         assert results["tls"]["status"] == "fail" and "speaks plain TCP, not TLS" in results["tls"]["summary"]
         assert results["tls"]["hint"].startswith(f"CLAUDE_MEM_REDIS_URL=redis://127.0.0.1:{plain.port}/0")
-    with ts.tls_server(tmp_path / "tls", ca) as server:
+    with tsl.tls_server(tmp_path / "tls", ca) as server:
         env = user_env(tmp_path / "b", CLAUDE_MEM_REDIS_URL=f"redis://127.0.0.1:{server.port}/0")
         out, results = doctor(env, "--no-smoke")
         ping = results["ping"]
@@ -89,7 +90,7 @@ def test_tls_to_a_plain_server_and_plain_to_a_tls_server(tmp_path, ca):
 
 @pytest.mark.parametrize(("delay", "status"), [(0.7, "warn"), (1.3, "fail")])
 def test_slow_handshake_against_claude_mems_1000_ms_connect_timeout(tmp_path, ca, delay, status):
-    with ts.tls_server(tmp_path / "tls", ca, "localhost") as server, ts.delaying_proxy(server.port, delay) as port:
+    with tsl.tls_server(tmp_path / "tls", ca, "localhost") as server, tsl.delaying_proxy(server.port, delay) as port:
         env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=f"rediss://localhost:{port}/0",
                        NODE_EXTRA_CA_CERTS=str(ca.pem))
         _out, results = doctor(env, "--no-smoke", "--timeout", "20")
@@ -103,7 +104,7 @@ def test_expired_certificate(tmp_path, ca):
 
     past = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
     dates = {"not_before": past, "not_after": past + datetime.timedelta(days=30)}
-    with ts.tls_server(tmp_path / "tls", ca, "localhost", dates=dates) as server:
+    with tsl.tls_server(tmp_path / "tls", ca, "localhost", dates=dates) as server:
         env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=f"rediss://localhost:{server.port}/0",
                        NODE_EXTRA_CA_CERTS=str(ca.pem))
         out, results = doctor(env, "--no-smoke")
@@ -113,7 +114,7 @@ def test_expired_certificate(tmp_path, ca):
 
 
 def test_server_demanding_a_client_certificate(tmp_path, ca):
-    with ts.tls_server(tmp_path / "tls", ca, "localhost", extra=("--tls-auth-clients", "yes")) as server:
+    with tsl.tls_server(tmp_path / "tls", ca, "localhost", extra=("--tls-auth-clients", "yes")) as server:
         env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=f"rediss://localhost:{server.port}/0",
                        NODE_EXTRA_CA_CERTS=str(ca.pem))
         out, results = doctor(env, "--no-smoke")
@@ -124,7 +125,7 @@ def test_server_demanding_a_client_certificate(tmp_path, ca):
 
 def test_python_smoke_over_tls_uses_the_same_extra_ca(tmp_path, ca):
     pytest.importorskip("bullmq", reason="the Python bullmq port is not installed")
-    with ts.tls_server(tmp_path / "tls", ca, "localhost") as server:
+    with tsl.tls_server(tmp_path / "tls", ca, "localhost") as server:
         env = user_env(tmp_path, CLAUDE_MEM_REDIS_URL=f"rediss://localhost:{server.port}/0",
                        NODE_EXTRA_CA_CERTS=str(ca.pem))
         _out, results = doctor(env, "--client", "python")
