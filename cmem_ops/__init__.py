@@ -36,6 +36,9 @@ Services:
     installers/    providers (brew, apt, dnf, apk, pacman, tarball, docker, wheel), plan/select/apply
     lifecycle/     store, postgres, server, worker, stack (start order, reverse stop), install, up
     jobs/          stuck generation jobs: detection and recovery
+    backup/        backups of the whole stack (pg_dump, checked store snapshot, manifest) and their restores
+    metrics/       queue lanes, store, Postgres jobs and /healthz as Prometheus metrics (`cmem-ops metrics`);
+                   its lanes.py (counts only, no prometheus_client) also feeds `status` and the queue probes
     matrix/        the compatibility matrix: targets, provisioning, per-target run, report
     e2e/           the end-to-end restart and revoke-key script against the real server
 Views and CLI:

@@ -24,6 +24,7 @@ from ..probes.files import probe_files
 from ..probes.http import probe_http
 from ..probes.lua import probe_lua
 from ..probes.postgres import probe_postgres
+from ..probes.queue import probe_queue
 from ..probes.redis_conn import StoreHints, close_quietly, connect
 from ..redis_url import RedisTarget
 from ..resp import RespError
@@ -33,7 +34,7 @@ from ..tlstrust import KEY_EXTRA_CA
 from ..wait import Deadline
 from .report import DoctorReport
 
-GROUP_ORDER = (Group.STORE, Group.POSTGRES, Group.SERVER, Group.FILES)
+GROUP_ORDER = (Group.STORE, Group.POSTGRES, Group.SERVER, Group.QUEUE, Group.FILES)
 OP_TIMEOUT_S = 2.0  # one round trip to a store or server; the deadline may cut it shorter
 SAFETY_S = 0.15  # time kept back to assemble and print the report
 
@@ -196,10 +197,22 @@ def file_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> lis
     return probe_files(ctx.paths)
 
 
+def queue_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
+    """Backlog per lane, failed jobs, Postgres/BullMQ divergence (probes/queue.py)."""
+    from ..lifecycle.postgres import database_url
+
+    try:
+        url = database_url(ctx)
+    except ConfigError:
+        url = None
+    return probe_queue(ctx, url, _op_budget(deadline, OP_TIMEOUT_S * 2))
+
+
 GROUPS: dict[Group, Callable[[Context, Deadline, DoctorOptions], list[ProbeResult]]] = {
     Group.STORE: store_probes,
     Group.POSTGRES: postgres_probes,
     Group.SERVER: server_probes,
+    Group.QUEUE: queue_probes,
     Group.FILES: file_probes,
 }
 

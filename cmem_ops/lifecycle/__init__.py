@@ -11,6 +11,8 @@
     keys.py          API keys through the server bundle's Postgres path
     stack.py         the whole stack in start order, and down in reverse
     summary.py       the one-screen `cmem-ops status`
+    upgrade.py       switch the managed store to another server binary, verified, rolled back on failure
+    support_bundle.py  one archive for a bug report, every secret removed
     up.py            `cmem-ops up`: the queue store, then the doctor
     install.py       `cmem-ops install`: the decision tree for getting a queue store
     uninstall.py     `cmem-ops uninstall`

@@ -21,6 +21,7 @@ from ..settings import (
     write_settings_keys,
 )
 from ..store import state
+from ..store.pinned import pinned_binary
 
 if TYPE_CHECKING:
     from ..store import process
@@ -119,7 +120,7 @@ def start(ctx: Context, *, binary: str | None = None, new_port: bool = False, ti
     if running is not None and running.port == identity.port and state.ping(identity.target):
         return process.StartResult(process.StartOutcome.ALREADY_RUNNING, running.pid, identity.port,
                                    running.binary or "", 0.0)
-    chosen = process.select_binary(ctx.paths, ctx.runner, binary)
+    chosen = process.select_binary(ctx.paths, ctx.runner, binary or pinned_binary(ctx.settings))
     return process.start_store(ctx.paths, ctx.runner, identity.port, identity.password, chosen, timeout)
 
 

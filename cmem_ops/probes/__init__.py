@@ -16,5 +16,6 @@
     postgres.py        connect, server version, claude-mem schema present
     http.py            the server's /healthz, /v1/info, /api/health, an authenticated read
     files.py           data dir writable, PID files match our live processes, logs, settings.json
+    queue.py           queue health: backlog with no live worker, failed jobs, Postgres/BullMQ divergence
     stack.py           server and worker processes ours and alive, one queue prefix, stuck jobs, /v1/info hangs
 """

@@ -41,7 +41,8 @@ CONTRACT = {
     ("uninstall", "--dry-run"): ("uninstall", ["dry_run", "mode", "stopped", "removed", "kept", "cleared_keys",
                                                "messages"]),
     ("matrix", "plan"): ("matrix.plan", ["target", "kind", "source", "location", "reason", "hint", "pull"]),
-    ("status",): ("status", ["server", "workers", "queue_engine", "queue_prefix", "store", "problem"]),
+    ("status",): ("status", ["server", "workers", "queue_engine", "queue_prefix", "store", "problem", "lanes"]),
+    ("metrics",): ("metrics", ["prefix", "store", "lanes", "generation", "health", "durations"]),
     ("doctor", "--only", "files"): ("doctor", ["results", "counts", "elapsed_ms", "timeout_s", "exit_code"]),
 }
 
