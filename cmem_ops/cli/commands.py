@@ -191,6 +191,17 @@ and --image."""),
             "data dir.", _STORE + "status", (JSON, timeout(2.0, 0.1, "Seconds to wait for the store."))),
     Command(("store", "binaries"), "List every Valkey/Redis server binary found, where it came from, and which "
             "one the store runs (*).", _STORE + "binaries", (JSON,)),
+    Command(("store", "acl"), "Print a least-privilege ACL user (ACL SETUSER ...) for claude-mem's queue prefix.",
+            _STORE + "acl",
+            (JSON, Option(("--user",), "user", "The ACL user name (default: claude-mem).", metavar="NAME"),
+             Option(("--password",), "password", "Its password (default: a random one, printed in the line).",
+                    metavar="SECRET"),
+             Option(("--prefix",), "prefix", "Queue prefix (default: CLAUDE_MEM_QUEUE_REDIS_PREFIX or claude-mem's "
+                    "default).", metavar="PREFIX"),
+             flag(("--no-doctor",), "no_doctor", "Leave out what only `cmem-ops doctor` needs (its smoke keys).")),
+            description="The commands are those BullMQ's Lua scripts and clients run (cmem_ops/claudemem/"
+                        "queue_commands.py), on the keys <prefix>:*. The doctor checks an ACL user named in "
+                        "CLAUDE_MEM_REDIS_URL against the same list."),
     Command(("store", "logs"), "The queue store's logs: the same as `cmem-ops logs store`.", _STORE + "logs",
             (_LINES, _FOLLOW, _SINCE, JSON)),
     Command(("store", "backup"), "Write a consistent snapshot of the managed store (BGSAVE, checked by the "

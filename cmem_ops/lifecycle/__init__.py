@@ -3,6 +3,7 @@
     store.py         the queue store: managed (ours), external (a URL) or docker; status
     store_control.py start / stop / restart / up's store step, each decided under the one store lock
     store_plan.py    what a start needs, validated before anything is stopped or written
+    store_acl.py     `cmem-ops store acl`: a least-privilege ACL user for claude-mem's queue prefix
     postgres.py      the managed Postgres cluster, or an external database URL
     stack_config.py  what the server and worker processes run with, persisted in settings.json
     prestart.py      checks before a server or worker starts (runtime, settings, dependencies)

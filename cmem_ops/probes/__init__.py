@@ -5,6 +5,10 @@
     redis_checks.py    pure verdicts over a snapshot: version, eviction policy, persistence, memory,
                        clients, latency, exposure, Dragonfly flags
     lua.py             EVAL "return 1" 0 (BullMQ is all Lua)
+    topology.py        primary, replica, cluster node or Sentinel (claude-mem needs a primary)
+    tls.py             rediss:// verified as Node verifies it; handshake time vs the 1000 ms connect timeout
+    acl.py             an ACL user's rights on the queue prefix (ACL DRYRUN, else an aborted MULTI)
+    hosted.py          hosted providers from the host name: their policy fix and durability story
     bullmq.py          BullMQ smoke job in a unique prefix (Node bullmq 5.x, else the Python port)
     bullmq_node.py     runs the pinned Node project under probes/bullmq-smoke
     bullmq_python.py   the same smoke with the Python bullmq port

@@ -43,6 +43,8 @@ def format_summary(summary: StackSummary) -> list[str]:
         lines += [f"Store: {store.mode} {store.flavour} {store.version} on {where}",
                   f"Persistence: {format_persistence(store)}",
                   f"Policy: {store.maxmemory_policy or 'unknown'}"]
+        if store.problem:  # it answers, but cannot hold the queue (a replica, a cluster node, a Sentinel)
+            lines += [f"Problem: {store.problem}", f"Fix: {store.hint}"]
         lines += [format_lane(lane) for lane in summary.lanes]
     else:
         lines.append(f"Store: {store.mode} on {where}, {store.problem or 'not running'}")

@@ -131,6 +131,7 @@ DATA: dict[str, Callable[[Builder], Schema]] = {
     "store.restart": by_type("cmem_ops.store.process:StartResult"),
     "store.status": by_type("cmem_ops.lifecycle.store:StoreStatus"),
     "store.binaries": lambda b: array(b.ref("cmem_ops.store.binaries:ServerBinary")),
+    "store.acl": by_type("cmem_ops.lifecycle.store_acl:AclUser"),
     "store.logs": logs_data,
     "store.backup": by_type("cmem_ops.backup.create:BackupResult"),
     "store.restore": by_type("cmem_ops.backup.restore:RestoreResult"),

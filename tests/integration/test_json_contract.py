@@ -28,6 +28,7 @@ CONTRACT = {
                                            "uptime_s", "appendonly", "appendfsync", "maxmemory_policy", "data_dir",
                                            "binary", "problem", "hint"]),
     ("store", "binaries"): ("store.binaries", ["path", "source", "flavour", "version", "supported", "reason"]),
+    ("store", "acl"): ("store.acl", ["user", "prefix", "key_patterns", "commands", "setuser", "url"]),
     ("postgres", "status"): ("postgres.status", ["mode", "running", "url", "port", "pid", "version", "data_dir",
                                                  "problem", "hint"]),
     ("server", "status"): ("server.status", ["running", "pid", "url", "healthy", "ready", "info", "prefix", "version",
