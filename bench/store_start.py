@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cmem_ops.context import build_context
 from cmem_ops.lifecycle import store as store_service
 from cmem_ops.redis_url import RedisTarget
-from cmem_ops.resp import RespConnection
 from cmem_ops.store.ports import choose_port, port_is_free
 from cmem_ops.store.process import select_binary
+from cmem_ops.store_client import open_store
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
 
@@ -36,7 +36,7 @@ def raw_start(binary: Path, workdir: Path) -> float:
     target = RedisTarget("127.0.0.1", port, password="pw")
     while True:
         try:
-            with RespConnection(target, timeout=0.5) as conn:
+            with open_store(target, 0.5) as conn:
                 conn.command("PING")
             break
         except OSError:

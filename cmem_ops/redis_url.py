@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import ConfigError
+from .redaction import redact_url
 
 SCHEMES = ("redis", "rediss")
 DEFAULT_PORT = 6379
@@ -71,14 +72,3 @@ def parse_redis_url(url: str) -> RedisTarget:
         tls=parts.scheme == "rediss",
     )
 
-
-def redact_url(url: str) -> str:
-    """Replace the password in any URL-like string with *** (best effort, never raises)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    auth, at, hostpart = rest.rpartition("@")
-    if not at:
-        return url
-    user, colon, _secret = auth.partition(":")
-    return f"{scheme}://{user}{':***' if colon else ''}@{hostpart}"

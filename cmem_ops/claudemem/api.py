@@ -1,8 +1,8 @@
 """A small client of claude-mem's HTTP API: every request bounded by a timeout, JSON in and out.
 
-Built on http.client (no proxies from the environment, nothing to import at start-up). Transport
-failures (refused, reset, timed out) are raised as OSError; HTTP statuses are returned, never raised:
-the callers (probes, jobs recovery, e2e) decide what a 403 means.
+Built on the one HTTP client (cmem_ops/http_client.py: no proxy, every request bounded). Transport
+failures are raised as http_client.HttpError, whose `kind` is refused, timeout, TLS or broken; HTTP
+statuses are returned, never raised: the callers (lifecycle, jobs recovery, e2e) decide what a 403 means.
 
 Some routes hang while the queue store is down (/v1/info, /api/health, POST /v1/events): give them
 short timeouts when probing.
@@ -10,14 +10,12 @@ short timeouts when probing.
 
 from __future__ import annotations
 
-import http.client
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-DEFAULT_TIMEOUT_S = 10.0
+from ..http_client import DEFAULT_TIMEOUT_S, request
 
 
 @dataclass(frozen=True)
@@ -55,9 +53,6 @@ class ApiClient:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
         self.base_url = base_url.rstrip("/")
-        self._https = parts.scheme == "https"
-        self._host = parts.hostname
-        self._port = parts.port or (443 if self._https else 80)
         self.api_key = api_key
         self.timeout = timeout
 
@@ -66,28 +61,13 @@ class ApiClient:
         return ApiClient(self.base_url, api_key, self.timeout)
 
     def request(self, method: str, path: str, body: Any = None, *, timeout: float | None = None) -> ApiResponse:
-        """Send one request; raise OSError (incl. TimeoutError) on transport failure."""
-        limit = self.timeout if timeout is None else timeout
-        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-        conn = cls(self._host, self._port, timeout=limit)
+        """Send one request; raise http_client.HttpError on transport failure (never for a status)."""
         headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        t0 = time.perf_counter()
-        try:
-            conn.request(method, path, body=data, headers=headers)
-            resp = conn.getresponse()
-            raw = resp.read().decode("utf-8", "replace")
-            status = resp.status
-        except http.client.HTTPException as exc:
-            raise ConnectionError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
-        finally:
-            conn.close()
-        return ApiResponse(status, _parse(raw), raw, (time.perf_counter() - t0) * 1000)
+        resp = request(method, self.base_url + path, json_body=body, headers=headers,
+                       timeout=self.timeout if timeout is None else timeout)
+        return ApiResponse(resp.status, resp.json_object(), resp.text, resp.elapsed_ms)
 
     def get(self, path: str, *, timeout: float | None = None) -> ApiResponse:
         return self.request("GET", path, timeout=timeout)
@@ -115,14 +95,6 @@ class ApiClient:
 
     def retry_job(self, job_id: str) -> ApiResponse:
         return self.post(f"/v1/jobs/{job_id}/retry")
-
-
-def _parse(raw: str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def info_ready(body: dict[str, Any]) -> tuple[bool, str]:

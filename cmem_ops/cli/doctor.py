@@ -1,43 +1,42 @@
-"""`cmem-ops doctor` and `status` (both run cli/quick.py's light path), and registration of `logs`."""
+"""`cmem-ops status` and `cmem-ops doctor`: plain print, no rich, services imported only here."""
 
 from __future__ import annotations
 
-import typer
+from argparse import Namespace
 
-from ..exit_codes import describe_exit_codes
-from .logs import logs
-from .quick import DoctorArgs, doctor_main, status_main
-
-JSON_OPTION = typer.Option(False, "--json", help="Print a versioned JSON envelope instead of text.")
+from ..exit_codes import ExitCode
+from . import output
 
 
+def status(args: Namespace) -> int:
+    """Print the stack summary; exit 0 when the queue store answers, 7 when it does not, 3 on bad settings.
 
-def doctor(
-    as_json: bool = JSON_OPTION,
-    only: list[str] = typer.Option(None, "--only", help="Check only these groups: store, postgres, server, files."),
-    timeout: float = typer.Option(15.0, "--timeout", min=0.5, help="Deadline for the whole run, in seconds."),
-    no_smoke: bool = typer.Option(False, "--no-smoke", help="Skip the BullMQ smoke job."),
-    client: str = typer.Option("auto", "--client", help="BullMQ client for the smoke: auto, node or python."),
-) -> None:
-    """Check every layer (queue store, Postgres, server HTTP, files) and print the fix for each problem.
-
-    Checks run concurrently under one deadline. Required checks decide the exit code: 0 when none
-    failed, 1 otherwise. Warnings never fail the run.
+    With --json a non-zero exit always comes with `ok: false` and the reason in `data.problem` or
+    `data.store.problem`.
     """
-    raise typer.Exit(doctor_main(DoctorArgs(as_json, tuple(only or ()), timeout, not no_smoke, client)))
+    from ..context import build_context
+    from ..lifecycle.summary import summarize
+    from ..redaction import redact_text
+    from ..render.summary import format_summary, summary_ok
+
+    summary = summarize(build_context(), timeout=args.timeout)
+    ok = summary_ok(summary)
+    code = ExitCode.CONFIG if summary.problem else ExitCode.OK if ok else ExitCode.NOT_RUNNING
+    if args.as_json:
+        output.print_envelope("status", code is ExitCode.OK, summary)
+    else:
+        output.print_lines([redact_text(line) for line in format_summary(summary)])
+    return int(code)
 
 
-def status(
-    as_json: bool = JSON_OPTION,
-    timeout: float = typer.Option(1.0, "--timeout", min=0.1, help="Seconds to wait for the queue store."),
-) -> None:
-    """One screen: Worker / Server / Queue / Store / Persistence / Policy. Fast enough for a shell prompt."""
-    raise typer.Exit(status_main(as_json, timeout))
+def doctor(args: Namespace) -> int:
+    """Run the doctor and print the report (text or JSON); returns the report's exit code."""
+    from ..context import build_context
+    from ..doctor.suite import run_doctor
+    from ..render.doctor import format_report
+    from .doctor_options import build_options
 
-
-def register(app: typer.Typer) -> None:
-    """Add doctor, status and logs to the root command."""
-    epilog = describe_exit_codes()
-    app.command(epilog=epilog)(doctor)
-    app.command(epilog=epilog)(status)
-    app.command(epilog=epilog)(logs)
+    options = build_options(args.only or (), args.timeout, not args.no_smoke, args.client)
+    report = run_doctor(build_context(tolerate_bad_settings=True), options)
+    return output.run("doctor", args.as_json, lambda: report, format_report, lambda r: r.exit_code,
+                      lambda r: r.to_data())

@@ -1,4 +1,4 @@
-"""Turn the doctor's --only / --client values into DoctorOptions (pure; shared by both CLI paths)."""
+"""Turn the doctor's --only / --client values into DoctorOptions (pure)."""
 
 from __future__ import annotations
 

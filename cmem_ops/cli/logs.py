@@ -2,52 +2,61 @@
 
 from __future__ import annotations
 
-import typer
+from argparse import Namespace
 
-from ..context import build_context
-from ..errors import UsageError
-from ..exit_codes import ExitCode
-from ..lifecycle import store as store_service
-from ..logs import files_since, follow, tail_lines
-from ..settings import RedisMode
+from ..errors import NotRunningError, UsageError
 from . import output
 
 # component -> the dated log files it writes (logs/<stem>-YYYY-MM-DD.log)
 LOG_STEMS = {"store": "redis", "server": "server", "worker": "worker", "postgres": "postgres",
              "claude-mem": "claude-mem"}
+# component -> what starts it (the hint when it has no logs yet)
+STARTERS = {"store": "cmem-ops store start", "server": "cmem-ops server start",
+            "worker": "cmem-ops worker start", "postgres": "cmem-ops postgres start",
+            "claude-mem": "cmem-ops stack up"}
 
 
-def logs(
-    component: str = typer.Argument("store", help="store, server, worker, postgres or claude-mem (the shared log)."),
-    lines: int = typer.Option(50, "-n", "--lines", min=0, help="How many lines to show."),
-    follow_: bool = typer.Option(False, "-f", "--follow", help="Keep printing new lines (Ctrl-C stops)."),
-    since: str | None = typer.Option(None, "--since", help="Only logs from this date on (YYYY-MM-DD)."),
-) -> None:
-    """Show a component's dated logs (logs/<name>-YYYY-MM-DD.log) across day boundaries.
+def logs(args: Namespace) -> int:
+    """Print the last lines of a component's logs (text, or one envelope with --json); follow on -f."""
+    return show("logs", args.component, args.lines, args.follow, args.since, args.as_json)
 
-    In docker mode, `logs store` reads the container's output (docker logs) instead.
-    """
-    with output.guard():
-        if component not in LOG_STEMS:
-            raise UsageError(f"no logs for {component!r}; choose one of {', '.join(LOG_STEMS)}",
-                             hint="cmem-ops logs store -n 50")
-        ctx = build_context()
-        paths = ctx.paths
-        since_day = output.parse_date(since)
-        if component == "store" and ctx.settings.redis_mode is RedisMode.DOCKER:
-            for line in store_service.docker_logs(ctx, lines):
-                typer.echo(line)
-            return
-    stem = LOG_STEMS[component]
-    files = files_since(paths.log_files(stem), since_day)
-    if not files and not follow_:
-        typer.echo(f"no {component} logs under {paths.logs_dir} yet", err=True)
-        raise typer.Exit(int(ExitCode.NOT_RUNNING))
-    for line in tail_lines(files, lines):
-        typer.echo(line)
-    if follow_:
+
+def show(command: str, component: str, lines: int, follow_: bool, since: str | None, as_json: bool) -> int:
+    """The logs of `component`; UsageError on an unknown one, NotRunningError when it has none yet."""
+    from ..context import build_context
+    from ..logs import files_since, follow, tail_lines
+    from ..settings import RedisMode
+
+    if component not in LOG_STEMS:
+        raise UsageError(f"no logs for {component!r}; choose one of {', '.join(LOG_STEMS)}",
+                         hint="cmem-ops logs store -n 50")
+    if as_json and follow_:
+        raise UsageError("--follow never ends, so it cannot print one JSON envelope",
+                         hint=f"cmem-ops logs {component} --json -n {lines}")
+    ctx = build_context()
+    paths = ctx.paths
+    since_day = output.parse_date(since)
+    if component == "store" and ctx.settings.redis_mode is RedisMode.DOCKER:
+        from ..lifecycle import store as store_service
+
+        found = store_service.docker_logs(ctx, lines)
+        source, files = "docker", []
+    else:
+        stem = LOG_STEMS[component]
+        files = files_since(paths.log_files(stem), since_day)
+        if not files and not follow_:
+            raise NotRunningError(f"no {component} logs under {paths.logs_dir} yet", hint=STARTERS[component])
+        found = tail_lines(files, lines)
+        source = "files"
+    if as_json:
+        output.print_envelope(command, True, {"component": component, "source": source,
+                                             "files": [str(f) for f in files], "lines": found})
+        return 0
+    output.print_lines(found)
+    if follow_ and source == "files":
         try:
-            for line in follow(lambda: files_since(paths.log_files(stem), since_day)):
-                typer.echo(line)
+            for line in follow(lambda: files_since(paths.log_files(LOG_STEMS[component]), since_day)):
+                print(line, flush=True)
         except KeyboardInterrupt:
             pass
+    return 0

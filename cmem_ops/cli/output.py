@@ -1,56 +1,81 @@
-"""How commands print: data to stdout (text or the JSON envelope), diagnostics to stderr."""
+"""How commands print: data to stdout (text lines or the JSON envelope), diagnostics to stderr.
+
+Plain `print` only: rich is imported by the few commands that draw (install's prompts and
+progress bar, the matrix report), never on the status / help / version paths. Errors are
+rendered by one function, `report_error`, called once from main().
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
-
-import typer
-from rich.console import Console
-from rich.markup import escape
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import OpsError, UsageError
 from ..exit_codes import ExitCode
-from ..redaction import redact_text as redact_url
+from ..redaction import redact_text
 from ..result import build_envelope, format_envelope
 
+if TYPE_CHECKING:
+    from ..probes.base import Status
+
 T = TypeVar("T")
+Line = str | tuple[str, "Status | None"]
 
 
-def stdout_console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+def say(message: str) -> None:
+    """A progress or diagnostic line, on stderr."""
+    print(message, file=sys.stderr, flush=True)
 
 
-def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+def color_enabled() -> bool:
+    """Colour stdout only on a terminal, and never with NO_COLOR."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def print_lines(lines: Sequence[Line]) -> None:
+    """Print text lines; (line, status) pairs in their status colour when stdout is a terminal."""
+    color: bool | None = None
+    for line in lines:
+        if isinstance(line, str):
+            print(line)
+            continue
+        if color is None:
+            color = color_enabled()
+        from ..render.doctor import format_ansi
+
+        print(format_ansi(line[0], line[1], color))
+
+
+def print_envelope(command: str, ok: bool, data: Any) -> None:
+    """Print the success envelope (secrets redacted by build_envelope)."""
+    print(format_envelope(build_envelope(command, ok, data)), flush=True)
 
 
 def format_error(exc: OpsError) -> list[str]:
     """The lines printed for an error: the message, then `hint: ...` (pure; secrets redacted)."""
-    lines = [f"error: {redact_url(exc.message)}"]
+    lines = [f"error: {redact_text(exc.message)}"]
     if exc.hint:
-        lines.append(f"hint: {redact_url(exc.hint)}")
+        lines.append(f"hint: {redact_text(exc.hint)}")
     return lines
 
 
-@contextmanager
-def guard(json_command: str | None = None) -> Iterator[None]:
-    """Turn an OpsError into its message + hint on stderr (or an error envelope) and its exit code."""
-    try:
-        yield
-    except OpsError as exc:
-        if json_command:
-            envelope = build_envelope(json_command, False, None, error={
-                "type": type(exc).__name__, "message": redact_url(exc.message),
-                "hint": redact_url(exc.hint) if exc.hint else None, "exit_code": int(exc.exit_code)})
-            stdout_console().print(format_envelope(envelope), markup=False)
-        else:
-            err = stderr_console()
-            for line in format_error(exc):
-                err.print(escape(line))
-        raise typer.Exit(int(exc.exit_code)) from None
+def error_data(exc: OpsError, type_name: str | None = None) -> dict[str, Any]:
+    """The envelope's `error` object for `exc` (pure)."""
+    return {"type": type_name or type(exc).__name__, "message": exc.message, "hint": exc.hint,
+            "exit_code": int(exc.exit_code)}
+
+
+def report_error(command: str, as_json: bool, exc: OpsError, type_name: str | None = None) -> int:
+    """THE error renderer: one envelope on stdout with --json, else message + hint on stderr; the exit code."""
+    if as_json:
+        print(format_envelope(build_envelope(command, False, None, error=error_data(exc, type_name))), flush=True)
+    else:
+        for line in format_error(exc):
+            print(line, file=sys.stderr)
+    return int(exc.exit_code)
 
 
 def parse_date(text: str | None) -> dt.date | None:
@@ -67,20 +92,18 @@ def run(
     command: str,
     as_json: bool,
     action: Callable[[], T],
-    render: Callable[[T, Console], None],
+    render: Callable[[T], Sequence[Line]],
     exit_code: Callable[[T], ExitCode] = lambda _: ExitCode.OK,
     to_data: Callable[[T], Any] | None = None,
-) -> None:
-    """Run `action`, print its result as text or the JSON envelope, exit with its code.
+) -> int:
+    """Run `action`, print its result as text lines or the JSON envelope; return its exit code.
 
-    OpsError is caught here, once: its message and hint go to stderr (or into the envelope).
+    An OpsError propagates to main(), which renders it once (report_error).
     """
-    with guard(command if as_json else None):
-        result = action()
-        code = exit_code(result)
+    result = action()
+    code = exit_code(result)
     if as_json:
-        data = to_data(result) if to_data else result
-        stdout_console().print(format_envelope(build_envelope(command, code is ExitCode.OK, data)), markup=False)
+        print_envelope(command, code is ExitCode.OK, to_data(result) if to_data else result)
     else:
-        render(result, stdout_console())
-    raise typer.Exit(int(code))
+        print_lines(render(result))
+    return int(code)

@@ -1,77 +1,59 @@
-"""`cmem-ops server start|stop|restart|status|check` and `server api-key create|revoke`, on the `server` group."""
+"""`cmem-ops server start|stop|restart|status|check` and `server api-key create|revoke`."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from argparse import Namespace
+from typing import TYPE_CHECKING
 
-import typer
-from rich.console import Console
-
-from ..context import build_context
-from ..exit_codes import ExitCode, describe_exit_codes
-from ..lifecycle import keys as keys_service
-from ..lifecycle import server as server_service
-from ..lifecycle.keys import KeyCreated
-from ..lifecycle.server import ServerStart, ServerStatus, ServerStop
-from ..lifecycle.stack_config import ensure_config
-from ..probes.base import ProbeResult, Status
-from ..render.console import print_status_lines, render_lines
-from ..render.server import (
-    format_api_key,
-    format_checks,
-    format_server_start,
-    format_server_status,
-    format_server_stop,
-)
+from ..exit_codes import ExitCode
 from . import output
 
-JSON_OPTION = typer.Option(False, "--json", help="Print a versioned JSON envelope instead of text.")
-EPILOG = describe_exit_codes()
-
-api_key_app = typer.Typer(help="API keys in the server's Postgres (not the npx CLI's SQLite).",
-                          no_args_is_help=True, epilog=EPILOG)
-
-
-def _render_start(result: ServerStart, console: Console) -> None:
-    print_status_lines(console, format_checks(result.checks))
-    render_lines(console, format_server_start(result))
+if TYPE_CHECKING:
+    from ..lifecycle.keys import KeyCreated
+    from ..lifecycle.server import ServerStart, ServerStatus
+    from ..probes.base import ProbeResult
 
 
-def start(
-    as_json: bool = JSON_OPTION,
-    foreground: bool = typer.Option(False, "--foreground",
-                                    help="Run in this process (exec), for systemd Type=simple; logs to stdout."),
-    timeout: float = typer.Option(server_service.START_TIMEOUT_S, "--timeout", min=1,
-                                  help="Seconds to wait for /healthz and /v1/info."),
-) -> None:
-    """Start the HTTP server (generation off: workers run apart); needs the queue store and Postgres up.
+def _start_lines(result: ServerStart) -> list[output.Line]:
+    from ..render.server import format_checks, format_server_start
 
-    Validates the environment with claude-mem's own startup rules first, and refuses with the fix.
-    """
-    output.run("server.start", as_json,
-               lambda: server_service.start(build_context(), timeout=timeout, foreground=foreground), _render_start)
+    return [*format_checks(result.checks), *format_server_start(result)]
 
 
-def stop(
-    as_json: bool = JSON_OPTION,
-    timeout: float = typer.Option(server_service.STOP_TIMEOUT_S, "--timeout", min=1,
-                                  help="Seconds after SIGTERM before SIGKILL."),
-) -> None:
-    """Stop the HTTP server cmem-ops started (found by its own identity record); nothing else is signalled."""
-    def render(result: ServerStop, console: Console) -> None:
-        render_lines(console, format_server_stop(result))
-
-    output.run("server.stop", as_json, lambda: server_service.stop(build_context(), timeout=timeout), render)
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
-def restart(
-    as_json: bool = JSON_OPTION,
-    timeout: float = typer.Option(server_service.START_TIMEOUT_S, "--timeout", min=1,
-                                  help="Seconds to wait for the new server."),
-) -> None:
+def start(args: Namespace) -> int:
+    """Start the HTTP server after validating its environment."""
+    from ..context import build_context
+    from ..lifecycle import server as server_service
+
+    timeout = _or(args.timeout, server_service.START_TIMEOUT_S)
+    return output.run("server.start", args.as_json,
+                      lambda: server_service.start(build_context(), timeout=timeout, foreground=args.foreground),
+                      _start_lines)
+
+
+def stop(args: Namespace) -> int:
+    """Stop the HTTP server cmem-ops started; nothing else is signalled."""
+    from ..context import build_context
+    from ..lifecycle import server as server_service
+    from ..render.server import format_server_stop
+
+    timeout = _or(args.timeout, server_service.STOP_TIMEOUT_S)
+    return output.run("server.stop", args.as_json, lambda: server_service.stop(build_context(), timeout=timeout),
+                      format_server_stop)
+
+
+def restart(args: Namespace) -> int:
     """Stop, then start the HTTP server on the same port and queue prefix."""
-    output.run("server.restart", as_json, lambda: server_service.restart(build_context(), timeout=timeout),
-               _render_start)
+    from ..context import build_context
+    from ..lifecycle import server as server_service
+
+    timeout = _or(args.timeout, server_service.START_TIMEOUT_S)
+    return output.run("server.restart", args.as_json,
+                      lambda: server_service.restart(build_context(), timeout=timeout), _start_lines)
 
 
 def status_code(status: ServerStatus) -> ExitCode:
@@ -81,79 +63,69 @@ def status_code(status: ServerStatus) -> ExitCode:
     return ExitCode.FAILED if status.problem else ExitCode.OK
 
 
-def status(
-    as_json: bool = JSON_OPTION,
-    timeout: float = typer.Option(server_service.PROBE_TIMEOUT_S, "--timeout", min=0.1,
-                                  help="Seconds for each HTTP request."),
-) -> None:
-    """Is our server running (by cmem-ops' own record, right even after claude-mem's pid files vanish), and ready?"""
-    def render(result: ServerStatus, console: Console) -> None:
-        render_lines(console, format_server_status(result))
+def status(args: Namespace) -> int:
+    """Is our server running, and ready?"""
+    from ..context import build_context
+    from ..lifecycle import server as server_service
+    from ..render.server import format_server_status
 
-    output.run("server.status", as_json, lambda: server_service.status(build_context(), timeout=timeout), render,
-               status_code)
+    timeout = _or(args.timeout, server_service.PROBE_TIMEOUT_S)
+    return output.run("server.status", args.as_json,
+                      lambda: server_service.status(build_context(), timeout=timeout), format_server_status,
+                      status_code)
 
 
-def check(as_json: bool = JSON_OPTION) -> None:
-    """Validate the server's environment with claude-mem's startup rules (pins port and prefix; starts nothing)."""
+def check(args: Namespace) -> int:
+    """Validate the server's environment with claude-mem's startup rules; exit 3 on a failed rule."""
+    from ..context import build_context
+    from ..lifecycle import server as server_service
+    from ..lifecycle.stack_config import ensure_config
+    from ..probes.base import Status
+    from ..render.server import format_checks
+
     def action() -> list[ProbeResult]:
         ctx = build_context()
         cfg = ensure_config(ctx)
         return server_service.validation(ctx.reload(), cfg)
 
-    def render(results: list[ProbeResult], console: Console) -> None:
-        print_status_lines(console, format_checks(results, problems_only=False))
-
     def code(results: list[ProbeResult]) -> ExitCode:
         return ExitCode.CONFIG if any(r.status is Status.FAIL for r in results) else ExitCode.OK
 
-    output.run("server.check", as_json, action, render, code, lambda results: {"results": results})
+    return output.run("server.check", args.as_json, action, lambda results: format_checks(results, problems_only=False),
+                      code, lambda results: {"results": results})
 
 
-def api_key_create(
-    scope: list[str] = typer.Option(["memories:read"], "--scope",
-                                    help="Scopes, comma-separated or repeated: memories:read, memories:write."),
-    team: str | None = typer.Option(None, "--team", help="Team id (with --project; default: the local-hook team)."),
-    project: str | None = typer.Option(None, "--project", help="Project id (with --team)."),
-    name: str | None = typer.Option(None, "--name", help="A label (echoed back; claude-mem does not store it)."),
-    key_file: Path | None = typer.Option(None, "--key-file", help="Write the raw key to this file (0600) "
-                                         "instead of printing it; the JSON envelope never carries it."),
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Create an API key in the server's Postgres (the npx CLI writes to SQLite, where the server never looks)."""
+def api_key_create(args: Namespace) -> int:
+    """Create an API key; the raw key is the output (text, or `data.key` unredacted) unless --key-file."""
+    from pathlib import Path
+
+    from ..context import build_context
+    from ..lifecycle import keys as keys_service
+    from ..redaction import Revealed
+    from ..render.server import format_api_key
+
+    key_file = Path(args.key_file) if args.key_file else None
+
     def action() -> KeyCreated:
-        return keys_service.create(build_context(), scope, team=team, project=project, name=name, key_file=key_file)
-
-    def render(result: KeyCreated, console: Console) -> None:
-        render_lines(console, format_api_key(result.key, result.key_file))
+        return keys_service.create(build_context(), args.scope or ["memories:read"], team=args.team,
+                                   project=args.project, name=args.name, key_file=key_file)
 
     def data(result: KeyCreated) -> dict[str, object]:
         key = result.key
+        # The key is this command's output (claude-mem keeps only its hash): Revealed passes redaction.
         return {"id": key.id, "name": key.name, "team_id": key.team_id, "project_id": key.project_id,
-                "scopes": list(key.scopes), "key_file": result.key_file, "key": key.key}
+                "scopes": list(key.scopes), "key_file": result.key_file,
+                "key": None if result.key_file else Revealed(key.key)}
 
-    output.run("server.api-key.create", as_json, action, render, to_data=data)
+    return output.run("server.api-key.create", args.as_json, action,
+                      lambda result: format_api_key(result.key, result.key_file), to_data=data)
 
 
-def api_key_revoke(
-    key_id: str = typer.Argument(..., help="The key's id (printed by create), not the key itself."),
-    as_json: bool = JSON_OPTION,
-) -> None:
+def api_key_revoke(args: Namespace) -> int:
     """Revoke an API key: the server refuses it (403) from its next request on."""
-    def render(revoked: str, console: Console) -> None:
-        render_lines(console, [f"Revoked API key {revoked}."])
+    from ..context import build_context
+    from ..lifecycle import keys as keys_service
 
-    output.run("server.api-key.revoke", as_json, lambda: keys_service.revoke(build_context(), key_id), render,
-               to_data=lambda revoked: {"id": revoked, "status": "revoked"})
-
-
-def register(server_app: typer.Typer) -> None:
-    """Add the lifecycle and api-key commands to the `server` group (which `server install` also lives on)."""
-    server_app.command("start", epilog=EPILOG)(start)
-    server_app.command("stop", epilog=EPILOG)(stop)
-    server_app.command("restart", epilog=EPILOG)(restart)
-    server_app.command("status", epilog=EPILOG)(status)
-    server_app.command("check", epilog=EPILOG)(check)
-    api_key_app.command("create", epilog=EPILOG)(api_key_create)
-    api_key_app.command("revoke", epilog=EPILOG)(api_key_revoke)
-    server_app.add_typer(api_key_app, name="api-key")
+    return output.run("server.api-key.revoke", args.as_json, lambda: keys_service.revoke(build_context(), args.key_id),
+                      lambda revoked: [f"Revoked API key {revoked}."],
+                      to_data=lambda revoked: {"id": revoked, "status": "revoked"})

@@ -6,7 +6,6 @@ survived it; on a failure it shows the logs of the failing part and keeps the da
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import tempfile
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..context import build_context
-from ..errors import MissingError, OpsError
+from ..errors import OpsError
 from ..logs import tail_lines
 from ..paths import Paths
 from ..pidfile import identify
@@ -142,9 +141,6 @@ def run_e2e(*, runtime_from: Path | None = None, keep: bool = False, say: Callab
         data_dir.mkdir(mode=0o700, parents=True)
         t_rt = time.monotonic()
         try:
-            if importlib.util.find_spec("psycopg") is None:
-                raise MissingError("psycopg is needed to count jobs in Postgres",
-                                   hint="pip install 'cmem-ops[postgres]'")
             runtime = prepare_runtime(world.paths, runtime_from, env, runner, say)
             record(StepResult("claude-mem runtime", PASS, time.monotonic() - t_rt, runtime))
         except OpsError as exc:

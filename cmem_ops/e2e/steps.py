@@ -23,6 +23,7 @@ from typing import Any
 
 from ..pidfile import identify
 from ..settings import write_settings_keys
+from ..wait import Deadline, poll
 from .world import PostedEvent, StepFailed, World, expect
 
 COMPLETE_TIMEOUT_S = 90.0
@@ -141,7 +142,7 @@ def server_restart(w: World) -> str:
             except StepFailed as exc:
                 errors.append(str(exc))
             n += 1
-            time.sleep(0.02)
+            time.sleep(0.02)  # pacing between posts, not a wait for a condition
 
     thread = threading.Thread(target=poster, name="e2e-poster")
     thread.start()
@@ -218,11 +219,11 @@ def store_killed(w: World) -> str:
 
     thread = threading.Thread(target=poster, name="e2e-poster")
     thread.start()
-    while len(posted) < 5 and thread.is_alive():
-        time.sleep(0.02)
+    poll(lambda: len(posted) >= 5 or not thread.is_alive(), Deadline.after(120),
+         what="5 events to be accepted before the store is killed")
     os.kill(store.pid, signal.SIGKILL)
     killed.set()
-    time.sleep(0.5)
+    poll(lambda: identify(store) is None, Deadline.after(10), what=f"the killed store (pid {store.pid}) to be gone")
     t0 = time.monotonic()
     w.cli("store", "start")
     restarted = time.monotonic() - t0
@@ -268,7 +269,8 @@ def worker_killed(w: World) -> str:
         expect(worker is not None and identify(worker) is not None, "no worker of ours to kill")
         assert worker is not None
         os.kill(worker.pid, signal.SIGKILL)
-        time.sleep(0.3)
+        poll(lambda: identify(worker) is None, Deadline.after(10),
+             what=f"the killed worker (pid {worker.pid}) to be gone")
     finally:
         w.llm.release()
     doctor = w.cli_json("doctor", "--only", "server", "--no-smoke", check=False, timeout=60)

@@ -7,6 +7,7 @@ symlink) or installed there.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -16,13 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..claudemem.api import ApiClient, build_event
+from ..claudemem.api import ApiClient, ApiResponse, build_event
+from ..errors import OpsTimeoutError
+from ..http_client import HttpError
 from ..paths import Paths
 from ..pidfile import PidRecord, read_pidfile
 from ..redis_url import parse_redis_url
-from ..resp import RespConnection
 from ..runner import Completed, Runner
 from ..settings import read_settings_file
+from ..store_client import StoreConnection, open_store
+from ..wait import Deadline, poll
 from .fake_llm import FakeLlm
 
 CLI_TIMEOUT_S = 180.0
@@ -119,8 +123,8 @@ class World:
     def prefix(self) -> str:
         return str(self.settings()["CLAUDE_MEM_QUEUE_REDIS_PREFIX"])
 
-    def redis(self, timeout: float = 5.0) -> RespConnection:
-        return RespConnection(parse_redis_url(str(self.settings()["CLAUDE_MEM_REDIS_URL"])), timeout=timeout)
+    def redis(self, timeout: float = 5.0) -> StoreConnection:
+        return open_store(parse_redis_url(str(self.settings()["CLAUDE_MEM_REDIS_URL"])), timeout)
 
     def record(self, component: str) -> PidRecord | None:
         """cmem-ops' record of `component` (server, worker-1, postgres) or the store's."""
@@ -141,26 +145,25 @@ class World:
         body = self.event(n, group)
         posted = PostedEvent(str(body["payload"]["e2e_id"]))
         client = self.api(self.full_key, timeout=request_timeout)
-        deadline = time.monotonic() + deadline_s
-        while True:
+
+        def accepted() -> ApiResponse | None:
             posted.attempts += 1
-            try:
-                resp = client.post_event(body)
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise StepFailed(f"event {posted.e2e_id} was never accepted within {deadline_s:g}s") \
-                        from None
-                time.sleep(0.1)
-                continue
+            resp = client.post_event(body)  # HttpError (no server yet, or it went away): post it again
             posted.status = resp.status
             if resp.status == 201:
-                posted.event_id = (resp.body.get("event") or {}).get("id")
-                job = resp.body.get("generationJob") or {}
-                posted.job_id, posted.bullmq_job_id = job.get("id"), job.get("bullmqJobId")
-                break
-            if resp.status < 500 or time.monotonic() > deadline:
+                return resp
+            if resp.status < 500:
                 raise StepFailed(f"POST /v1/events answered {resp.status}: {resp.text[:160]}")
-            time.sleep(0.1)
+            return None  # 5xx while the server restarts: post it again
+
+        try:
+            resp = poll(accepted, Deadline.after(deadline_s), what=f"event {posted.e2e_id} to be accepted",
+                        transient=(HttpError,), interval=0.1, max_interval=0.1)
+        except OpsTimeoutError as exc:
+            raise StepFailed(f"{exc.message} (last status {posted.status})") from None
+        posted.event_id = (resp.body.get("event") or {}).get("id")
+        job = resp.body.get("generationJob") or {}
+        posted.job_id, posted.bullmq_job_id = job.get("id"), job.get("bullmqJobId")
         self.events.setdefault(group, []).append(posted)
         return posted
 
@@ -199,10 +202,13 @@ class World:
 
     def wait_completed(self, e2e_ids: list[str], timeout: float) -> list[dict[str, Any]]:
         """Poll Postgres until every event's job is completed (or `timeout`); return the last rows."""
-        deadline = time.monotonic() + timeout
-        while True:
-            rows = self.job_rows(e2e_ids)
-            done = {r["e2e_id"] for r in rows if r["status"] == "completed"}
-            if done >= set(e2e_ids) or time.monotonic() > deadline:
-                return rows
-            time.sleep(0.25)
+        rows: list[dict[str, Any]] = []
+
+        def all_completed() -> bool:
+            rows[:] = self.job_rows(e2e_ids)
+            return {r["e2e_id"] for r in rows if r["status"] == "completed"} >= set(e2e_ids)
+
+        with contextlib.suppress(OpsTimeoutError):  # the caller judges the last rows
+            poll(all_completed, Deadline.after(timeout), what="every event's job to complete", interval=0.25,
+                 max_interval=0.25)
+        return rows

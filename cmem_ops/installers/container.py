@@ -18,8 +18,8 @@ from ..containers.engine import Engine, Mount, RunSpec, format_run_argv
 from ..errors import ConflictError, MissingError, ProcessError
 from ..paths import Paths, ensure_private_dir, write_private_file
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError
 from ..store.config import quote
+from ..store_client import ping
 from ..wait import Deadline, poll
 
 CONTAINER_NAME = "cmem-ops-valkey"
@@ -136,13 +136,8 @@ def _ensure_image(engine: Engine, image: str) -> None:
                            hint=f"docker pull {image}   (or load/build one and pass --image NAME)") from exc
 
 
-def _pong(port: int, password: str) -> bool:
-    try:
-        with RespConnection(RedisTarget(HOST_IP, port, password=password), timeout=0.5) as conn:
-            conn.command("PING")
-        return True
-    except (OSError, RespError):
-        return False
+def _ping(port: int, password: str) -> bool:
+    return ping(RedisTarget(HOST_IP, port, password=password), timeout=0.5)
 
 
 def run_container(spec: ContainerSpec, *, engine: Engine | None = None, start: bool = True,
@@ -186,7 +181,7 @@ def _wait_ready(engine: Engine, spec: ContainerSpec, timeout: float) -> Containe
             tail = engine.logs(spec.name, tail=15)
             raise ProcessError(f"container {spec.name} exited while starting:\n{tail}",
                                hint=f"docker logs {spec.name}")
-        return state if state.running and _pong(spec.port, spec.password) else None
+        return state if state.running and _ping(spec.port, spec.password) else None
 
     return poll(ready, Deadline.after(timeout), what=f"container {spec.name} to answer PING on {HOST_IP}:{spec.port}",
                 interval=0.05, hint=f"docker logs {spec.name}")

@@ -1,18 +1,21 @@
-"""Download a URL (https://, http:// or file://) to a file, reporting progress, refusing short reads."""
+"""Download a URL (https://, http:// or file://) to a file, reporting progress, refusing short reads.
+
+http(s) goes through the one HTTP client (cmem_ops/http_client.py: redirects followed, the
+environment's proxy honoured, every read bounded by `timeout`); file:// mirrors are read from disk.
+The SHA256 check is the caller's (installers/tarball.py verifies before unpacking).
+"""
 
 from __future__ import annotations
 
-import http.client
-import urllib.error
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from ..errors import OpsTimeoutError, ProcessError
-from ..redis_url import redact_url
+from ..errors import OpsError, OpsTimeoutError, ProcessError
+from ..http_client import CHUNK, Failure, HttpError, open_stream
+from ..redaction import redact_url
 
 Progress = Callable[[int, int | None], None]
-CHUNK = 1 << 16
 
 
 class DownloadError(ProcessError):
@@ -29,38 +32,62 @@ def check_scheme(url: str) -> None:
                             hint="give --base-url as https://mirror.example/releases or file:///path/to/mirror")
 
 
+def _local_path(url: str) -> Path:
+    return Path(unquote(urlsplit(url).path))
+
+
+def _fail(exc: HttpError, doing: str, shown: str, timeout: float) -> OpsError:
+    """The user-facing error for a failed transfer (pure)."""
+    if exc.kind is Failure.TIMEOUT:
+        return OpsTimeoutError(f"{doing} {shown} stalled for more than {timeout:g}s",
+                               hint="retry, or use a closer mirror: --base-url")
+    if exc.kind is Failure.TLS:
+        return DownloadError(f"{doing} {shown} failed: {exc.detail}",
+                             hint="check the system's CA certificates and the clock, or use another mirror: "
+                                  "--base-url")
+    return DownloadError(f"{doing} {shown} failed: {exc.detail}",
+                         hint="check the network or point --base-url at a reachable mirror")
+
+
+def _copy(blocks: Iterator[bytes], dest: Path, total: int | None, on_progress: Progress | None) -> int:
+    done = 0
+    with open(dest, "wb") as out:
+        if on_progress:
+            on_progress(0, total)
+        for block in blocks:
+            out.write(block)
+            done += len(block)
+            if on_progress:
+                on_progress(done, total)
+    return done
+
+
+def _file_blocks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as src:
+        while block := src.read(CHUNK):
+            yield block
+
+
 def download(url: str, dest: Path, *, timeout: float = 60.0, on_progress: Progress | None = None) -> int:
-    """Fetch `url` into `dest`; return the byte count. Raise DownloadError on any failure."""
+    """Fetch `url` into `dest`; return the byte count. Raise DownloadError (OpsTimeoutError on a stall)."""
     shown = redact_url(url)
     check_scheme(url)
+    if url.startswith("file://"):
+        source = _local_path(url)
+        try:
+            return _copy(_file_blocks(source), dest, source.stat().st_size, on_progress)
+        except OSError as exc:
+            raise DownloadError(f"reading {shown} failed: {exc.strerror or exc}",
+                                hint="check the mirror directory given as --base-url") from exc
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            length_header = resp.headers.get("Content-Length")
-            total = int(length_header) if length_header and length_header.isdigit() else None
-            done = 0
-            with open(dest, "wb") as out:
-                if on_progress:
-                    on_progress(0, total)
-                while True:
-                    block = resp.read(CHUNK)
-                    if not block:
-                        break
-                    out.write(block)
-                    done += len(block)
-                    if on_progress:
-                        on_progress(done, total)
-    except urllib.error.HTTPError as exc:
-        raise DownloadError(f"downloading {shown} failed: HTTP {exc.code} {exc.reason}",
-                            hint=f"check that the version exists on the mirror: curl -fI {shown}") from exc
-    except (urllib.error.URLError, http.client.HTTPException, ConnectionError) as exc:
-        reason = getattr(exc, "reason", exc)
-        if isinstance(exc, http.client.IncompleteRead):
-            reason = f"connection closed after {len(exc.partial)} more bytes (truncated)"
-        raise DownloadError(f"downloading {shown} failed: {reason}",
-                            hint="check the network or point --base-url at a reachable mirror") from exc
-    except TimeoutError as exc:
-        raise OpsTimeoutError(f"downloading {shown} stalled for more than {timeout:g}s",
-                              hint="retry, or use a closer mirror: --base-url") from exc
+        with open_stream(url, timeout=timeout) as stream:
+            if stream.status != 200:
+                raise DownloadError(f"downloading {shown} failed: HTTP {stream.status}",
+                                    hint=f"check that the version exists on the mirror: curl -fI {shown}")
+            total = stream.length
+            done = _copy(stream.chunks(), dest, total, on_progress)
+    except HttpError as exc:
+        raise _fail(exc, "downloading", shown, timeout) from exc
     if total is not None and done != total:
         raise DownloadError(f"downloading {shown} was truncated: got {done} of {total} bytes",
                             hint="retry the install; check the mirror (--base-url)")
@@ -71,13 +98,30 @@ def fetch_text(url: str, *, timeout: float = 30.0, limit: int = 64 * 1024) -> st
     """Fetch a small text resource (a `.sha256` sidecar); raise DownloadError on failure."""
     shown = redact_url(url)
     check_scheme(url)
+    if url.startswith("file://"):
+        try:
+            with open(_local_path(url), "rb") as src:
+                return src.read(limit).decode("utf-8", errors="replace")
+        except OSError as exc:
+            raise DownloadError(f"fetching {shown} failed: {exc.strerror or exc}",
+                                hint="check the mirror directory given as --base-url") from exc
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            data: bytes = resp.read(limit)
-    except urllib.error.HTTPError as exc:
-        raise DownloadError(f"fetching {shown} failed: HTTP {exc.code} {exc.reason}",
-                            hint=f"check the mirror: curl -fI {shown}") from exc
-    except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as exc:
-        raise DownloadError(f"fetching {shown} failed: {getattr(exc, 'reason', exc)}",
+        with open_stream(url, timeout=timeout) as stream:
+            if stream.status != 200:
+                raise DownloadError(f"fetching {shown} failed: HTTP {stream.status}",
+                                    hint=f"check the mirror: curl -fI {shown}")
+            data = b"".join(_limited(stream.chunks(), limit))
+    except HttpError as exc:
+        raise DownloadError(str(_fail(exc, "fetching", shown, timeout)),
                             hint="check the network or point --base-url at a reachable mirror") from exc
     return data.decode("utf-8", errors="replace")
+
+
+def _limited(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
+    left = limit
+    for block in blocks:
+        yield block[:left]
+        left -= len(block)
+        if left <= 0:
+            return
+

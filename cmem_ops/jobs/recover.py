@@ -13,27 +13,31 @@ project through the bundle's Postgres path and revoked when done.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
 from ..claudemem.api import ApiClient
 from ..claudemem.apikeys import FULL_SCOPES
 from ..context import Context
-from ..errors import ConfigError, MissingError, NotRunningError, OpsError
+from ..errors import ConfigError, NotRunningError, OpsError, OpsTimeoutError
+from ..http_client import HttpError
 from ..lifecycle import keys as keys_service
 from ..lifecycle.stack_config import load_config
 from ..redis_url import RedisTarget
-from ..resp import RespConnection
+from ..store_client import open_store
+from ..wait import Deadline, poll
 from .stuck import (
+    MIN_AGE_S,
     JobState,
+    ScanError,
+    ScanSide,
     Verdict,
-    assess,
-    fetch_processing,
     fetch_statuses,
+    format_recovery_commands,
     holder_alive,
     is_local,
-    lock_key,
-    read_locks,
+    scan,
 )
 
 KEY_NAME = "cmem-ops-jobs-recover"
@@ -83,14 +87,7 @@ class RecoveryReport:
 
 def format_commands(report: StuckReport) -> list[str]:
     """The exact commands that recover the stuck jobs by hand (pure)."""
-    lines = []
-    for state in report.stuck:
-        job = state.job
-        if state.delete_lock and state.lock_key:
-            lines.append(f"redis-cli -u \"$CLAUDE_MEM_REDIS_URL\" DEL {state.lock_key}")
-        for action in ("cancel", "retry"):
-            lines.append(f"curl -fsS -X POST -H \"Authorization: Bearer $KEY\" "
-                         f"{report.base_url}/v1/jobs/{job.id}/{action}")
+    lines = format_recovery_commands(report.stuck, report.base_url)
     if lines:
         lines.insert(0, "# KEY: a memories:write key of the job's project "
                         "(cmem-ops server api-key create --scope memories:read,memories:write --team T --project P)")
@@ -106,20 +103,13 @@ def detect(ctx: Context, *, timeout: float = 5.0, min_age_s: float | None = None
     if target is None:
         raise ConfigError("no queue store is configured (CLAUDE_MEM_REDIS_URL)", hint="cmem-ops stack up")
     try:
-        jobs = fetch_processing(cfg.database_url, timeout)
-    except ImportError:
-        raise MissingError("psycopg is not installed", hint="pip install 'cmem-ops[postgres]'") from None
-    except Exception as exc:  # psycopg.Error: the database is down or refuses us
-        raise OpsError(f"cannot read generation jobs from Postgres: {exc}", hint="cmem-ops doctor --only postgres"
-                       ) from None
-    keys = [lock_key(cfg.prefix, j.source_type, j.bullmq_job_id) for j in jobs if j.bullmq_job_id]
-    try:
-        locks = read_locks(target, keys, timeout)
-    except OSError as exc:
-        raise OpsError(f"cannot read BullMQ locks from the queue store at {target.address}: {exc}",
+        states = scan(cfg.database_url, target, cfg.prefix, timeout, MIN_AGE_S if min_age_s is None else min_age_s)
+    except ScanError as exc:
+        if exc.side is ScanSide.POSTGRES:
+            raise OpsError(f"cannot read generation jobs from Postgres: {exc.detail}",
+                           hint="cmem-ops doctor --only postgres") from None
+        raise OpsError(f"cannot read BullMQ locks from the queue store at {exc.detail}",
                        hint="cmem-ops store start") from None
-    kwargs = {} if min_age_s is None else {"min_age_s": min_age_s}
-    states = assess(jobs, locks, cfg.prefix, is_local(target), **kwargs)
     return StuckReport(tuple(states), cfg.base_url, cfg.prefix, is_local(target))
 
 
@@ -135,7 +125,7 @@ def recover(ctx: Context, *, dry_run: bool = False, wait_s: float = 15.0, min_ag
     assert target is not None  # detect() checked it
     try:
         answering = ApiClient(found.base_url).healthz(timeout=2.0).status == 200
-    except OSError:
+    except HttpError:
         answering = False
     if not answering:
         raise NotRunningError(f"the server at {found.base_url} does not answer: cancel and retry go through its API",
@@ -164,15 +154,15 @@ def _recover_one(client: ApiClient, target: RedisTarget, local: bool, state: Job
         # Prove it again right before acting: the holder must still be dead.
         if holder_alive(state.holder_pid, local) is not False:
             return JobOutcome(job.id, False, None, None, None, f"skipped: {job.locked_by} is no longer provably dead")
-        with RespConnection(target, timeout=5.0) as conn:
+        with open_store(target, 5.0) as conn:
             deleted = conn.command("DEL", state.lock_key) == 1
     try:
         cancel = client.cancel_job(job.id)
         if cancel.status not in (200, 409):
             return JobOutcome(job.id, deleted, cancel.status, None, None, f"cancel answered {cancel.text[:120]}")
         retry = client.retry_job(job.id)
-    except OSError as exc:
-        return JobOutcome(job.id, deleted, None, None, None, f"the server did not answer: {exc}")
+    except HttpError as exc:
+        return JobOutcome(job.id, deleted, None, None, None, f"the server did not answer: {exc.detail}")
     status = ((retry.body.get("generationJob") or {}).get("status") if retry.status == 200 else None)
     note = "" if retry.status == 200 else f"retry answered {retry.status}: {retry.text[:120]}"
     return JobOutcome(job.id, deleted, cancel.status, retry.status, status, note)
@@ -182,12 +172,16 @@ def _wait_final(ctx: Context, outcomes: list[JobOutcome], wait_s: float) -> list
     """Poll the rows in Postgres (reading jobs over HTTP would need another key) until they finish or `wait_s`."""
     cfg = load_config(ctx)
     ids = [o.job_id for o in outcomes if o.ok]
-    deadline = time.monotonic() + wait_s
     final: dict[str, str] = {}
-    while ids and cfg.database_url and time.monotonic() < deadline:
-        final.update(fetch_statuses(cfg.database_url, ids, timeout=5.0))
-        if all(final.get(i) in TERMINAL for i in ids):
-            break
-        time.sleep(0.2)
+    database_url = cfg.database_url
+    if ids and database_url:
+        def finished() -> bool:
+            final.update(fetch_statuses(database_url, ids, timeout=5.0))
+            return all(final.get(i) in TERMINAL for i in ids)
+
+        # Running out of time is an answer here: the report shows each job's last status.
+        with contextlib.suppress(OpsTimeoutError):
+            poll(finished, Deadline.after(wait_s), what="the recovered jobs to finish", interval=0.2,
+                 max_interval=0.5)
     return [JobOutcome(o.job_id, o.lock_deleted, o.cancel_status, o.retry_status,
                        final.get(o.job_id, o.final_status), o.note) for o in outcomes]

@@ -13,6 +13,9 @@ lock expires the stalled re-run completes the BullMQ job with no observations, a
 
 The holder is proven dead only when the queue store is on loopback (so every worker using it runs on
 this machine and shares our pid namespace) and its pid is gone, a zombie, or another program.
+
+`scan()` is the one read of rows and locks: the doctor's `stuck jobs` probe and `jobs stuck|recover`
+both call it, and turn its ScanError (which side failed, and why) into a status or an OpsError.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from enum import StrEnum
 from typing import Any
 
 from ..pidfile import read_proc
+from ..redaction import redact_text
 from ..redis_url import RedisTarget
-from ..resp import RespConnection
+from ..resp import RespError
+from ..store_client import open_store
 
 EVENT_QUEUE = "server_beta_generate_event"
 SUMMARY_QUEUE = "server_beta_generate_summary"
@@ -40,6 +45,21 @@ FROM observation_generation_jobs
 WHERE status = 'processing'
 ORDER BY locked_at NULLS FIRST, id
 """
+
+
+class ScanSide(StrEnum):
+    """Which of the two reads failed."""
+
+    POSTGRES = "postgres"
+    STORE = "store"
+
+
+class ScanError(Exception):
+    """Reading the processing rows (POSTGRES) or their BullMQ locks (STORE) failed; `detail` is one line."""
+
+    def __init__(self, side: ScanSide, detail: str) -> None:
+        super().__init__(f"{side.value}: {detail}")
+        self.side, self.detail = side, detail
 
 
 class Verdict(StrEnum):
@@ -157,7 +177,7 @@ def read_locks(target: RedisTarget, keys: Iterable[str], timeout: float) -> dict
     wanted = list(dict.fromkeys(keys))
     if not wanted:
         return {}
-    with RespConnection(target, timeout=timeout) as conn:
+    with open_store(target, timeout) as conn:
         return {key: conn.command("EXISTS", key) == 1 for key in wanted}
 
 
@@ -179,3 +199,34 @@ def is_local(target: RedisTarget) -> bool:
     """True when the queue store is on loopback: its workers share this machine's pid namespace."""
     return target.host in LOOPBACK
 
+
+
+def scan(database_url: str, target: RedisTarget, prefix: str, timeout: float, min_age_s: float = MIN_AGE_S
+         ) -> list[JobState]:
+    """Read every processing row and its BullMQ lock, and judge each; ScanError names the side that failed."""
+    import psycopg
+
+    try:
+        jobs = fetch_processing(database_url, timeout)
+    except (psycopg.Error, OSError) as exc:
+        raise ScanError(ScanSide.POSTGRES, redact_text(" ".join(str(exc).split())[:200])) from exc
+    keys = [lock_key(prefix, j.source_type, j.bullmq_job_id) for j in jobs if j.bullmq_job_id]
+    try:
+        locks = read_locks(target, keys, timeout)
+    except (OSError, RespError) as exc:
+        raise ScanError(ScanSide.STORE, f"{target.address}: {exc}") from exc
+    return assess(jobs, locks, prefix, is_local(target), min_age_s)
+
+
+def format_recovery_commands(states: Iterable[JobState], base_url: str) -> list[str]:
+    """The commands that recover the stuck ones by hand, in order: DEL a dead holder's lock, cancel, retry (pure)."""
+    lines = []
+    for state in states:
+        if state.verdict is not Verdict.STUCK:
+            continue
+        if state.delete_lock and state.lock_key:
+            lines.append(f"redis-cli -u \"$CLAUDE_MEM_REDIS_URL\" DEL {state.lock_key}")
+        for action in ("cancel", "retry"):
+            lines.append(f"curl -fsS -X POST -H \"Authorization: Bearer $KEY\" "
+                         f"{base_url}/v1/jobs/{state.job.id}/{action}")
+    return lines

@@ -30,7 +30,8 @@ from ..installers.docker_provider import image_for
 from ..installers.manifest import load_manifest
 from ..installers.select import PROVIDERS, Selection, select_provider
 from ..installers.tarball import install_tarball, resolve
-from ..redis_url import parse_redis_url, redact_url
+from ..redaction import redact_url
+from ..redis_url import parse_redis_url
 from ..settings import KEY_ENGINE, KEY_MODE, KEY_PORT, KEY_URL, QueueEngine, RedisMode, write_settings_keys
 from ..store.binaries import ServerBinary, discover, rank
 from ..store.ports import choose_port, ipv6_loopback_available, port_is_free

@@ -18,8 +18,9 @@ from ..errors import ConfigError, MissingError, NotRunningError
 from ..probes.base import ProbeResult
 from ..redaction import redact_text
 from ..redis_url import parse_redis_url
-from ..resp import RespAuthError, RespConnection, RespError
+from ..resp import RespAuthError, RespError
 from ..runtime.locate import Runtime, find_runtime
+from ..store_client import open_store
 from .stack_config import ensure_config
 
 DEPENDENCY_TIMEOUT_S = 2.0
@@ -57,7 +58,7 @@ def check_queue_store(cfg: StackConfig, timeout: float = DEPENDENCY_TIMEOUT_S) -
         raise ConfigError("no queue store URL is configured (CLAUDE_MEM_REDIS_URL)", hint="cmem-ops store start")
     target = parse_redis_url(cfg.redis_url)
     try:
-        with RespConnection(target, timeout=timeout) as conn:
+        with open_store(target, timeout) as conn:
             conn.command("PING")
     except RespAuthError as exc:
         raise ConfigError(f"the queue store at {target.address} refused our password: {exc}",

@@ -18,6 +18,7 @@ from ..claudemem.env import StackConfig, build_server_env
 from ..claudemem.validation import validate_server_env
 from ..context import Context
 from ..errors import ConflictError, OpsError
+from ..http_client import Failure, HttpError
 from ..paths import Paths
 from ..pidfile import identify, read_proc
 from ..probes.base import ProbeResult
@@ -100,7 +101,7 @@ def http_ready(client: ApiClient, deadline: Deadline) -> bool:
         if client.healthz(timeout=budget).status != 200:
             return False
         info = client.info(timeout=max(min(PROBE_TIMEOUT_S, deadline.remaining()), 0.05))
-    except OSError:
+    except HttpError:
         return False
     return info.status == 200 and info_ready(info.body)[0]
 
@@ -158,7 +159,7 @@ def describe_listener(cfg: StackConfig) -> str:
     """What answers on the server port, for conflict messages (never raises)."""
     try:
         resp = ApiClient(cfg.base_url).healthz(timeout=1.0)
-    except OSError:
+    except HttpError:
         return "a program that does not answer HTTP"
     if resp.status == 200 and resp.body.get("status") == "ok":
         return f"a claude-mem server ({resp.body.get('runtime', 'unknown runtime')})"
@@ -243,20 +244,20 @@ def status(ctx: Context, *, timeout: float = PROBE_TIMEOUT_S) -> ServerStatus:
     client = ApiClient(url or cfg.base_url)
     try:
         health = client.healthz(timeout=timeout)
-    except OSError as exc:
-        return ServerStatus(healthy=False, problem=f"GET /healthz: {exc}",
+    except HttpError as exc:
+        return ServerStatus(healthy=False, problem=f"GET /healthz: {exc.detail}",
                             hint="cmem-ops server restart; read cmem-ops logs claude-mem", **base)  # type: ignore[arg-type]
     if health.status != 200:
         return ServerStatus(healthy=False, problem=f"GET /healthz answered {health.status}",
                             hint="read the log: cmem-ops logs claude-mem -n 50", **base)  # type: ignore[arg-type]
     try:
         info = client.info(timeout=timeout)
-    except TimeoutError:
-        cause, hint = info_hang_cause(cfg)
-        return ServerStatus(healthy=True, ready=False, problem=f"GET /v1/info hangs: {cause}", hint=hint,
-                            **base)  # type: ignore[arg-type]
-    except OSError as exc:
-        return ServerStatus(healthy=True, ready=False, problem=f"GET /v1/info: {exc}",
+    except HttpError as exc:
+        if exc.kind is Failure.TIMEOUT:
+            cause, hint = info_hang_cause(cfg)
+            return ServerStatus(healthy=True, ready=False, problem=f"GET /v1/info hangs: {cause}", hint=hint,
+                                **base)  # type: ignore[arg-type]
+        return ServerStatus(healthy=True, ready=False, problem=f"GET /v1/info: {exc.detail}",
                             hint="read the log: cmem-ops logs claude-mem -n 50", **base)  # type: ignore[arg-type]
     ready, summary = info_ready(info.body)
     return ServerStatus(healthy=True, ready=ready, info=summary, prefix=info_prefix(info.body),

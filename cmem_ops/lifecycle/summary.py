@@ -1,6 +1,6 @@
 """The one-screen stack summary of `cmem-ops status`: Worker / Server / Queue / Store / Persistence / Policy.
 
-Kept light on purpose (no typer, rich, requests or psycopg on this path): it runs in shell prompts.
+Kept light on purpose (no typer, rich or psycopg on this path): it runs in shell prompts.
 """
 
 from __future__ import annotations

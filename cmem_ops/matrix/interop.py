@@ -16,7 +16,8 @@ from ..probes.bullmq import python_bullmq_available
 from ..probes.bullmq_node import SmokeSetupError, find_node, run_node_smoke
 from ..probes.smoke import SmokeOutcome, new_smoke_prefix
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError
+from ..resp import RespError
+from ..store_client import open_store
 from .result import InteropLeg
 
 QUEUE = "cmemops_matrix"
@@ -110,7 +111,7 @@ def delete_prefix(target: RedisTarget, prefix: str) -> int:
     """Delete every key under `prefix` (a throwaway smoke prefix); return how many went."""
     deleted = 0
     try:
-        with RespConnection(target, timeout=2.0) as conn:
+        with open_store(target, 2.0) as conn:
             cursor = b"0"
             while True:
                 reply = conn.command("SCAN", cursor, "MATCH", f"{prefix}*", "COUNT", "1000")

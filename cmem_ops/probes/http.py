@@ -1,10 +1,14 @@
-"""The claude-mem server's HTTP surface: /healthz, /v1/info, /api/health, an authenticated read."""
+"""The claude-mem server's HTTP surface: /healthz, /v1/info, /api/health, an authenticated read.
+
+Requests go through the one HTTP client (cmem_ops/http_client.py), never through a proxy.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from ..http_client import Failure, HttpError, HttpResponse, request
 from ..redaction import redact_text
 from .base import Group, ProbeResult, Status, Stopwatch
 
@@ -12,26 +16,17 @@ from .base import Group, ProbeResult, Status, Stopwatch
 def probe_http(base_url: str, api_key: str | None, timeout: float, required: bool = True,
                budget: Callable[[], float] | None = None) -> list[ProbeResult]:
     """Probe the server at `base_url`; each request waits at most `timeout` s, and never past `budget()` s."""
-    import requests
-
     base = base_url.rstrip("/")
     label = redact_text(base)
     results: list[ProbeResult] = []
-    session = requests.Session()
-    session.trust_env = False  # loopback: never through a proxy from the environment
 
-    def get(path: str, headers: dict[str, str] | None = None) -> tuple[requests.Response | None, str | None, float]:
+    def get(path: str, headers: dict[str, str] | None = None) -> tuple[HttpResponse | None, str | None, float]:
         sw = Stopwatch()
         wait = max(min(timeout, budget()), 0.05) if budget else timeout
         try:
-            resp = session.get(base + path, headers=headers or {}, timeout=(wait, wait))
-            return resp, None, sw.ms
-        except requests.Timeout:
-            return None, f"no answer within {wait:.1f}s", sw.ms
-        except requests.ConnectionError as exc:
-            return None, f"cannot connect: {_short(exc)}", sw.ms
-        except requests.RequestException as exc:
-            return None, _short(exc), sw.ms
+            return request("GET", base + path, headers=headers, timeout=wait), None, sw.ms
+        except HttpError as exc:
+            return None, describe(exc, wait), sw.ms
 
     resp, err, ms = get("/healthz")
     if resp is None:
@@ -39,12 +34,12 @@ def probe_http(base_url: str, api_key: str | None, timeout: float, required: boo
                                    hint="start the server: cmem-ops server start   (or cmem-ops stack up)",
                                    group=Group.SERVER, required=required).timed(ms))
         return results
-    body = _json(resp)
-    if resp.status_code == 200 and body.get("status") == "ok":
+    body = resp.json_object()
+    if resp.status == 200 and body.get("status") == "ok":
         results.append(ProbeResult("healthz", label, Status.OK, f"ok ({body.get('runtime', 'unknown runtime')})",
                                    group=Group.SERVER, required=required, data={"body": body}).timed(ms))
     else:
-        results.append(ProbeResult("healthz", label, Status.FAIL, f"GET /healthz answered {resp.status_code}",
+        results.append(ProbeResult("healthz", label, Status.FAIL, f"GET /healthz answered {resp.status}",
                                    detail=resp.text[:200], hint="read the server log: cmem-ops logs server -n 50",
                                    group=Group.SERVER, required=required).timed(ms))
         return results
@@ -57,19 +52,19 @@ def probe_http(base_url: str, api_key: str | None, timeout: float, required: boo
                                    hint="check the queue store: cmem-ops doctor --only store",
                                    group=Group.SERVER, required=required).timed(ms))
     else:
-        results.append(judge_info(_json(resp), resp.status_code, label, required).timed(ms))
+        results.append(judge_info(resp.json_object(), resp.status, label, required).timed(ms))
 
     resp, err, ms = get("/api/health")
-    if resp is not None and resp.status_code == 404:
+    if resp is not None and resp.status == 404:
         results.append(ProbeResult("api health", label, Status.SKIP, "/api/health is not served by this runtime",
                                    group=Group.SERVER, required=False).timed(ms))
-    elif resp is None or resp.status_code != 200:
+    elif resp is None or resp.status != 200:
         results.append(ProbeResult("api health", label, Status.WARN,
-                                   f"GET /api/health: {err or resp.status_code if resp is not None else err}",
+                                   f"GET /api/health: {err or resp.status if resp is not None else err}",
                                    hint="read the server log: cmem-ops logs server -n 50", group=Group.SERVER,
                                    required=False).timed(ms))
     else:
-        results.append(judge_api_health(_json(resp), label).timed(ms))
+        results.append(judge_api_health(resp.json_object(), label).timed(ms))
 
     if not api_key:
         results.append(ProbeResult("auth", label, Status.SKIP,
@@ -81,17 +76,17 @@ def probe_http(base_url: str, api_key: str | None, timeout: float, required: boo
         results.append(ProbeResult("auth", label, Status.FAIL, f"GET /v1/jobs: {err}",
                                    hint="check the queue store: cmem-ops doctor --only store", group=Group.SERVER,
                                    required=required).timed(ms))
-    elif resp.status_code == 200:
+    elif resp.status == 200:
         results.append(ProbeResult("auth", label, Status.OK, "authenticated read works (GET /v1/jobs)",
                                    group=Group.SERVER, required=required).timed(ms))
-    elif resp.status_code in (401, 403):
+    elif resp.status in (401, 403):
         results.append(ProbeResult("auth", label, Status.FAIL,
-                                   f"the API key was refused ({resp.status_code}): revoked, unknown or lacks scope",
+                                   f"the API key was refused ({resp.status}): revoked, unknown or lacks scope",
                                    hint="create a key: cmem-ops server api-key create "
                                         "--scope memories:read,memories:write",
                                    group=Group.SERVER, required=required).timed(ms))
     else:
-        results.append(ProbeResult("auth", label, Status.FAIL, f"GET /v1/jobs answered {resp.status_code}",
+        results.append(ProbeResult("auth", label, Status.FAIL, f"GET /v1/jobs answered {resp.status}",
                                    detail=resp.text[:200], hint="read the server log: cmem-ops logs server -n 50",
                                    group=Group.SERVER, required=required).timed(ms))
     return results
@@ -146,16 +141,10 @@ def judge_api_health(body: dict[str, Any], label: str) -> ProbeResult:
     return ProbeResult("api health", label, Status.OK, summary, group=Group.SERVER, required=False, data=data)
 
 
-def _json(resp: Any) -> dict[str, Any]:
-    try:
-        value = resp.json()
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc)
-    if "Connection refused" in text:
-        return "connection refused"
-    return redact_text(text[:160])
+def describe(exc: HttpError, wait: float) -> str:
+    """A probe's words for a failed request; a timeout says `within`, which the stack checks look for (pure)."""
+    if exc.kind is Failure.TIMEOUT:
+        return f"no answer within {wait:.1f}s"
+    if exc.kind is Failure.REFUSED:
+        return exc.detail if exc.detail.startswith("cannot connect") else f"cannot connect: {exc.detail}"
+    return redact_text(exc.detail[:160])

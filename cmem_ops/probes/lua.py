@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from ..resp import RespConnection, RespError
+from ..resp import RespError
+from ..store_client import StoreConnection
 from .base import ProbeResult, Status, Stopwatch
 from .redis_conn import StoreHints
 
 
-def probe_lua(conn: RespConnection, label: str, hints: StoreHints) -> ProbeResult:
+def probe_lua(conn: StoreConnection, label: str, hints: StoreHints) -> ProbeResult:
     """EVAL "return 1" 0, then SCRIPT LOAD + EVALSHA; FAIL with the reason when either is refused."""
     sw = Stopwatch()
     try:

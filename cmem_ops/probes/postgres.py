@@ -20,11 +20,7 @@ def probe_postgres(url: str | None, timeout: float, required: bool = True) -> li
                         required=False)]
     label = redact_text(url)
     sw = Stopwatch()
-    try:
-        import psycopg
-    except ImportError:
-        return [ProbeResult("postgres", label, Status.SKIP, "psycopg is not installed", group=Group.POSTGRES,
-                            required=False, hint="pip install 'cmem-ops[postgres]'")]
+    import psycopg  # a core dependency, imported here to keep start-up light
     seconds = max(2, int(timeout + 0.999))  # libpq takes whole seconds and treats 1 as 2
     try:
         with psycopg.connect(url, connect_timeout=seconds, options=f"-c statement_timeout={int(timeout * 1000)}",

@@ -6,24 +6,15 @@ from __future__ import annotations
 import ipaddress
 
 from ..store.binaries import MIN_REDIS
-from ..store.flavour import Flavour
-from ..store.status import detect_flavour
+from ..store.flavour import Flavour, detect_flavour
+from ..versions import at_least
 from .base import ProbeResult, Status
 from .redis_conn import StoreHints, StoreSnapshot
 
+MIN_REDIS_TEXT = ".".join(map(str, MIN_REDIS))
 MEMORY_WARN, MEMORY_FAIL = 0.80, 0.95
 CLIENTS_WARN = 0.80
 LATENCY_WARN_MS = 10.0
-
-
-def _version_tuple(text: str) -> tuple[int, ...]:
-    parts = []
-    for piece in text.split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        if not digits:
-            break
-        parts.append(int(digits))
-    return tuple(parts)
 
 
 def check_version(snap: StoreSnapshot, label: str, hints: StoreHints) -> ProbeResult:
@@ -31,7 +22,7 @@ def check_version(snap: StoreSnapshot, label: str, hints: StoreHints) -> ProbeRe
     flavour, version = detect_flavour(snap.info)
     data = {"flavour": flavour.value, "version": version}
     text = f"{flavour.display} {version}"
-    if flavour is Flavour.REDIS and _version_tuple(version) < MIN_REDIS:
+    if flavour is Flavour.REDIS and not at_least(version, MIN_REDIS_TEXT):
         return ProbeResult("server", label, Status.FAIL, f"{text} is older than Redis 6.2, the oldest BullMQ supports",
                            hint="upgrade the server, or let cmem-ops manage Valkey: cmem-ops install", data=data)
     return ProbeResult("server", label, Status.OK, text, data=data)

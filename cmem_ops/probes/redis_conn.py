@@ -1,19 +1,24 @@
-"""Connect to the queue store: TCP, PING (with AUTH), and one INFO + CONFIG snapshot for the checks."""
+"""Connect to the queue store: TCP, PING (with AUTH), and one INFO + CONFIG snapshot for the checks.
+
+The connection comes from store_client.open_store and what answered from store_answer; this module
+turns a failed Answer into words and a fix (`diagnose`, pure), the one mapping from a server's
+replies to causes that every probe and start check uses.
+"""
 
 from __future__ import annotations
 
-import socket
-import ssl
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..redis_url import RedisTarget
-from ..resp import RespAuthError, RespConnection, RespError, parse_config_pairs, parse_info
+from ..resp import NoPermError, RespError, parse_config_pairs
+from ..store_answer import Answer, Failure, answer_for_failure, read_answer
+from ..store_client import StoreConnection, open_store
+from ..wait import format_seconds
 from .base import ProbeResult, Status, Stopwatch
 
 # The CONFIG keys the checks read; asked one by one so a partial CONFIG (managed services) still helps.
 CONFIG_KEYS = ("maxmemory-policy", "maxmemory", "maxclients", "appendonly", "appendfsync", "save", "bind",
-               "protected-mode", "requirepass", "cluster_mode", "lock_on_hashtags", "default_lua_flags")
+               "protected-mode", "requirepass", "dir", "cluster_mode", "lock_on_hashtags", "default_lua_flags")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class StoreHints:
     start: str
     restart: str
     set_password: str
+    inspect: str = "cmem-ops store status"  # what to run to see what holds the address
 
     @classmethod
     def for_mode(cls, mode: str, target: RedisTarget) -> StoreHints:
@@ -44,79 +50,185 @@ class StoreHints:
         return cls(start=f"start the server at {where}, or point CLAUDE_MEM_REDIS_URL at one that runs",
                    restart=f"restart the server at {where} after changing its config",
                    set_password="put the password in the URL: CLAUDE_MEM_REDIS_URL=redis://:<password>@"
-                                f"{where}/{target.db}")
+                                f"{where}/{target.db}",
+                   inspect=f"ss -ltnp 'sport = :{target.port}'   (what listens on {where})")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A failed Answer in words: which probe failed, how badly, why, and the fix."""
+
+    probe: str  # "tcp" when TCP itself failed, else "ping"
+    status: Status
+    summary: str
+    detail: str
+    hint: str
+
+
+def _url_with(target: RedisTarget, **changes: object) -> str:
+    return replace(target, **changes).url(redact=True)  # type: ignore[arg-type]
+
+
+def diagnose(answer: Answer, hints: StoreHints, timeout: float) -> Diagnosis:
+    """Name the cause of a failed Answer and the command that fixes it (pure)."""
+    t, f, err = answer.target, answer.failure, answer.error
+    text = str(err) if err is not None else ""
+    within = format_seconds(timeout)
+    if f is Failure.REFUSED:
+        return Diagnosis("tcp", Status.FAIL, f"cannot connect to {t.address}: connection refused (nothing listens)",
+                         "", hints.start)
+    if f is Failure.CONNECT_TIMEOUT:
+        return Diagnosis("tcp", Status.FAIL, f"no TCP answer from {t.address} within {within}",
+                         "a firewall may drop the packets, or the host is down", hints.start)
+    if f is Failure.UNREACHABLE:
+        why = getattr(err, "strerror", None) or text
+        return Diagnosis("tcp", Status.FAIL, f"cannot connect to {t.address}: {why}", "", hints.start)
+    if f is Failure.REPLY_TIMEOUT:
+        return Diagnosis("ping", Status.FAIL,
+                         f"{t.address} accepted the connection but did not answer "
+                         f"{'AUTH/PING' if t.password is not None else 'PING'} within {within}",
+                         "the server process is stopped (SIGSTOP, state T) or stuck in a long command, or the "
+                         "listener is not a Redis-compatible server", hints.inspect)
+    if f is Failure.TLS_TO_PLAIN:
+        return Diagnosis("ping", Status.FAIL, f"{t.address} speaks plain RESP, but the URL is rediss:// (TLS)",
+                         "the server has no TLS on this port", f"use CLAUDE_MEM_REDIS_URL={_url_with(t, tls=False)}")
+    if f is Failure.PLAIN_TO_TLS:
+        return Diagnosis("ping", Status.FAIL, f"{t.address} speaks TLS, but the URL is redis:// (plain text)",
+                         "the server closed the plain-text connection and completes a TLS handshake",
+                         f"use CLAUDE_MEM_REDIS_URL={_url_with(t, tls=True)}")
+    if f is Failure.TLS:
+        return Diagnosis("ping", Status.FAIL, f"TLS to {t.address} failed: {text}",
+                         "claude-mem (ioredis) checks the certificate against the system CAs and NODE_EXTRA_CA_CERTS",
+                         "trust the server's CA: NODE_EXTRA_CA_CERTS=/path/ca.pem for claude-mem "
+                         "(SSL_CERT_FILE=/path/ca.pem for cmem-ops), or install it in the system store")
+    if f is Failure.CLOSED:
+        return Diagnosis("ping", Status.FAIL, f"{t.address} closed the connection before answering: {text}",
+                         "a proxy, a server at maxclients, or not a Redis-compatible server", hints.inspect)
+    if f is Failure.NOT_RESP:
+        return Diagnosis("ping", Status.FAIL, f"{t.address} does not speak the Redis protocol: {text}",
+                         "another kind of server (HTTP, Postgres, ...) listens there",
+                         f"{hints.inspect}; then point CLAUDE_MEM_REDIS_URL at the store's port")
+    if f in (Failure.NOAUTH, Failure.WRONGPASS, Failure.NO_PASSWORD_SET):
+        return _auth(answer, hints, text)
+    if f is Failure.NOPERM and isinstance(err, NoPermError):
+        return _noperm(answer, err)
+    if f is Failure.MISCONF:
+        return Diagnosis("ping", Status.FAIL,
+                         "the store cannot persist (MISCONF): it refuses writes until it can save again",
+                         text, persistence_fix(answer.config, hints))
+    if f is Failure.LOADING:
+        progress = answer.info.get("loading_loaded_perc")
+        eta = answer.info.get("loading_eta_seconds")
+        more = f" ({progress}% loaded, about {eta}s left)" if progress and eta else ""
+        return Diagnosis("ping", Status.WARN, f"the store is loading its data into memory{more} (LOADING)",
+                         "it answers nothing else until the dataset is loaded", "wait, then: cmem-ops doctor")
+    if f is Failure.BUSY:
+        return Diagnosis("ping", Status.FAIL, "the store is busy running a script or function (BUSY)", text,
+                         f"redis-cli -u {t.url(redact=True)} SCRIPT KILL   (or FUNCTION KILL)")
+    if f is Failure.DB_RANGE:
+        count = answer.config.get("databases")
+        has = f"the server has {count} (0-{int(count) - 1})" if count else "its `databases` count could not be read"
+        return Diagnosis("ping", Status.FAIL, f"database {t.db} does not exist on {t.address}: {has}", text,
+                         f"use an existing database: CLAUDE_MEM_REDIS_URL={_url_with(t, db=0)}")
+    return Diagnosis("ping", Status.FAIL, f"PING failed: {text}", "", hints.inspect)
+
+
+def _auth(answer: Answer, hints: StoreHints, text: str) -> Diagnosis:
+    t = answer.target
+    if answer.failure is Failure.NOAUTH:
+        return Diagnosis("ping", Status.FAIL, "authentication failed: the server requires a password and the URL "
+                         "has none", text, hints.set_password)
+    if answer.failure is Failure.NO_PASSWORD_SET:
+        return Diagnosis("ping", Status.FAIL, f"the URL carries a password, but {t.address} has none configured",
+                         text, f"drop the password: CLAUDE_MEM_REDIS_URL={_url_with(t, password=None, username=None)}"
+                               " (or set requirepass on the server)")
+    user = t.username
+    if not user or user == "default":
+        return Diagnosis("ping", Status.FAIL, "authentication failed: the password is wrong", text, hints.set_password)
+    if answer.user_exists is False:
+        return Diagnosis("ping", Status.FAIL, f"authentication failed: ACL user {user!r} does not exist on {t.address}",
+                         text, f"create it (ACL SETUSER {user} on >PASSWORD ~* &* +@all) or fix the username "
+                               "in CLAUDE_MEM_REDIS_URL")
+    if answer.user_exists and answer.user_enabled is False:
+        return Diagnosis("ping", Status.FAIL, f"authentication failed: ACL user {user!r} is disabled", text,
+                         f"enable it: ACL SETUSER {user} on")
+    if answer.user_exists:
+        return Diagnosis("ping", Status.FAIL, f"authentication failed: the password of ACL user {user!r} is wrong",
+                         text, hints.set_password)
+    return Diagnosis("ping", Status.FAIL, f"authentication failed: the username {user!r} or its password is wrong "
+                     "(or the user is disabled)", text + " (the server does not say which)",
+                     f"check user {user!r} and its password in CLAUDE_MEM_REDIS_URL (ACL LIST on the server)")
+
+
+def _noperm(answer: Answer, err: NoPermError) -> Diagnosis:
+    user = err.user or answer.user or answer.target.username or "default"
+    command = (err.command or "ping").split("|")[0]
+    return Diagnosis("ping", Status.FAIL, f"ACL user {user!r} may not run {command.upper()} (NOPERM)", err.message,
+                     f"ACL SETUSER {user} +{command.lower()}   (BullMQ needs +@all on its keys: "
+                     f"ACL SETUSER {user} ~* +@all is the simplest)")
+
+
+def persistence_fix(config: dict[str, str], hints: StoreHints) -> str:
+    """'free disk space on <dir>' when CONFIG GET dir answered, else say why the dir is unknown (pure)."""
+    where = config.get("dir")
+    if where:
+        return f"free disk space on {where} (df -h {where}); writes resume once a save succeeds: cmem-ops doctor"
+    why = config.get("dir!", "CONFIG GET dir is not allowed")
+    return (f"free disk space in the store's data dir (its path is unknown: {why}); "
+            f"writes resume once a save succeeds: cmem-ops doctor")
 
 
 def connect(target: RedisTarget, timeout: float, hints: StoreHints, label: str
-            ) -> tuple[list[ProbeResult], RespConnection | None, StoreSnapshot | None]:
+            ) -> tuple[list[ProbeResult], StoreConnection | None, StoreSnapshot | None]:
     """Run the TCP and PING probes and take the snapshot; the connection is returned open for later probes."""
-    results: list[ProbeResult] = []
     sw = Stopwatch()
     try:
-        sock = socket.create_connection((target.host, target.port), timeout=timeout)
-        sock.close()
-    except TimeoutError:
-        results.append(ProbeResult("tcp", label, Status.FAIL,
-                                   f"no TCP answer from {target.address} within {timeout:g}s",
-                                   detail="a firewall may drop the packets, or the host is down",
-                                   hint=hints.start).timed(sw.ms))
+        conn = open_store(target, timeout)
+    except (OSError, RespError) as exc:
+        return _failed(answer_for_failure(target, exc, timeout), hints, timeout, label, sw), None, None
+    answer = read_answer(conn)
+    if not answer.ok:
+        conn.close()
+        return _failed(answer, hints, timeout, label, sw), None, None
+    ping_ms = answer.ping_ms or 0.0
+    results = [ProbeResult("tcp", label, Status.OK, f"connected to {target.address}"
+                           + (" over TLS" if answer.tls else "")).timed(sw.ms),
+               ProbeResult("ping", label, Status.OK, f"PONG in {ping_ms:.1f} ms as user {answer.user or 'default'}",
+                           data={"ping_ms": round(ping_ms, 3), "user": answer.user, "role": answer.role}
+                           ).timed(sw.ms)]
+    if not answer.info:
+        conn.close()
+        results.append(ProbeResult("info", label, Status.FAIL, f"INFO failed: {answer.error or 'empty reply'}",
+                                   hint="the queue store must allow INFO; check its ACL / rename-command settings"))
         return results, None, None
-    except OSError as exc:
-        results.append(ProbeResult("tcp", label, Status.FAIL,
-                                   f"cannot connect to {target.address}: {exc.strerror or exc}",
-                                   hint=hints.start).timed(sw.ms))
-        return results, None, None
-    results.append(ProbeResult("tcp", label, Status.OK, f"connected to {target.address}").timed(sw.ms))
-
-    sw = Stopwatch()
+    config: dict[str, str] | None = {}
+    config_error = None
     try:
-        conn = RespConnection(target, timeout=timeout)
-        t0 = time.perf_counter()
-        conn.command("PING")
-        ping_ms = (time.perf_counter() - t0) * 1000
-    except RespAuthError as exc:
-        why = "the password is wrong" if "WRONGPASS" in str(exc).upper() or "invalid" in str(exc).lower() \
-            else "the server requires a password and none was given"
-        results.append(ProbeResult("ping", label, Status.FAIL, f"authentication failed: {why}", detail=str(exc),
-                                   hint=hints.set_password).timed(sw.ms))
-        return results, None, None
-    except TimeoutError:
-        results.append(ProbeResult("ping", label, Status.FAIL,
-                                   f"{target.address} accepted the connection but did not answer PING "
-                                   f"within {timeout:g}s",
-                                   detail="it is not a Redis-compatible server, or it is stuck (a long script, "
-                                          "a full disk, or a TLS server spoken to in plain text)",
-                                   hint=f"check what listens there: ss -ltnp 'sport = :{target.port}'").timed(sw.ms))
-        return results, None, None
-    except (OSError, RespError, ssl.SSLError) as exc:
-        results.append(ProbeResult("ping", label, Status.FAIL, f"PING failed: {exc}",
-                                   hint=f"check that {target.address} is a Redis-compatible server "
-                                        "(and whether it needs rediss://)").timed(sw.ms))
-        return results, None, None
-    results.append(ProbeResult("ping", label, Status.OK, f"PONG in {ping_ms:.1f} ms",
-                               data={"ping_ms": round(ping_ms, 3)}).timed(sw.ms))
-    try:
-        info = parse_info(conn.text("INFO"))
-        config: dict[str, str] | None = {}
-        config_error = None
         for key in CONFIG_KEYS:
             try:
                 config.update(parse_config_pairs(conn.command("CONFIG", "GET", key)))  # type: ignore[union-attr]
             except RespError as exc:
-                if "unknown command" in str(exc).lower() or "unknown subcommand" in str(exc).lower() or \
-                        "noperm" in str(exc).lower():
+                lower = str(exc).lower()
+                if "unknown command" in lower or "unknown subcommand" in lower or "noperm" in lower:
                     config, config_error = None, str(exc)
                     break
-    except (OSError, RespError) as exc:
+    except OSError as exc:
         conn.close()
-        results.append(ProbeResult("info", label, Status.FAIL, f"INFO failed: {exc}",
-                                   hint="the queue store must allow INFO; check its ACL / rename-command settings"))
+        results.append(ProbeResult("info", label, Status.FAIL, f"CONFIG GET failed: {exc}", hint=hints.inspect))
         return results, None, None
-    return results, conn, StoreSnapshot(target, info, config, config_error, ping_ms)
+    return results, conn, StoreSnapshot(target, answer.info, config, config_error, ping_ms)
 
 
-def close_quietly(conn: RespConnection | None) -> None:
+def _failed(answer: Answer, hints: StoreHints, timeout: float, label: str, sw: Stopwatch) -> list[ProbeResult]:
+    d = diagnose(answer, hints, timeout)
+    data = {"failure": answer.failure.value if answer.failure else None, "tls": answer.tls, "user": answer.user}
+    failed = ProbeResult(d.probe, label, d.status, d.summary, detail=d.detail, hint=d.hint, data=data).timed(sw.ms)
+    if d.probe == "tcp":
+        return [failed]
+    return [ProbeResult("tcp", label, Status.OK, f"connected to {answer.address}").timed(sw.ms), failed]
+
+
+def close_quietly(conn: StoreConnection | None) -> None:
     """Close `conn` if open."""
     if conn is not None:
         conn.close()
-

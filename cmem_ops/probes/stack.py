@@ -19,11 +19,13 @@ from pathlib import Path
 
 from ..context import Context
 from ..errors import ConfigError
-from ..jobs.stuck import Verdict, assess, fetch_processing, is_local, lock_key, read_locks
+from ..jobs.stuck import ScanError, ScanSide, Verdict, format_recovery_commands, scan
 from ..paths import Paths
 from ..pidfile import identify, read_pidfile
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError
+from ..resp import RespError
+from ..store_answer import ask
+from ..store_client import open_store
 from ..wait import Deadline
 from .base import Group, ProbeResult, Status, Stopwatch
 
@@ -119,7 +121,7 @@ def parse_consumer_prefixes(client_list: str) -> set[str]:
 
 def read_consumer_prefixes(target: RedisTarget, timeout: float) -> set[str]:
     """The prefixes BullMQ workers connected to the store consume (socket/RESP errors propagate)."""
-    with RespConnection(target, timeout=timeout) as conn:
+    with open_store(target, timeout) as conn:
         return parse_consumer_prefixes(conn.text("CLIENT", "LIST"))
 
 
@@ -182,12 +184,8 @@ def explain_info_timeout(results: list[ProbeResult], store_error: str | None, st
 
 def store_error(target: RedisTarget, timeout: float) -> str | None:
     """None when the store answers PING, else why not."""
-    try:
-        with RespConnection(target, timeout=timeout) as conn:
-            conn.command("PING")
-        return None
-    except (OSError, RespError) as exc:
-        return f"{target.address}: {exc}"
+    answer = ask(target, timeout)
+    return None if answer.ok else f"{target.address}: {answer.error}"
 
 
 def probe_stuck_jobs(database_url: str | None, target: RedisTarget | None, prefix: str | None, base_url: str,
@@ -198,31 +196,17 @@ def probe_stuck_jobs(database_url: str | None, target: RedisTarget | None, prefi
         return _result("stuck jobs", "postgres", Status.SKIP, "needs the database URL, the queue store and a "
                        "pinned prefix", required=False)
     try:
-        jobs = fetch_processing(database_url, timeout)
-    except ImportError:
-        return _result("stuck jobs", "postgres", Status.SKIP, "psycopg is not installed",
-                       hint="pip install 'cmem-ops[postgres]'", required=False)
-    except Exception as exc:  # psycopg.Error: the postgres group reports the cause
-        return _result("stuck jobs", "postgres", Status.SKIP, f"cannot read jobs: {str(exc).splitlines()[0][:120]}",
+        states = scan(database_url, target, prefix, timeout)
+    except ScanError as exc:  # the postgres and store groups report the cause with its fix
+        what = "jobs" if exc.side is ScanSide.POSTGRES else "BullMQ locks"
+        return _result("stuck jobs", "postgres", Status.SKIP, f"cannot read {what}: {exc.detail[:120]}",
                        required=False).timed(sw.ms)
-    if not jobs:
+    if not states:
         return _result("stuck jobs", "postgres", Status.OK, "no job is processing").timed(sw.ms)
-    keys = [lock_key(prefix, j.source_type, j.bullmq_job_id) for j in jobs if j.bullmq_job_id]
-    try:
-        locks = read_locks(target, keys, timeout)
-    except (OSError, RespError) as exc:
-        return _result("stuck jobs", "postgres", Status.SKIP, f"cannot read BullMQ locks: {exc}",
-                       required=False).timed(sw.ms)
-    states = assess(jobs, locks, prefix, is_local(target))
     stuck = [s for s in states if s.verdict is Verdict.STUCK]
     if not stuck:
-        return _result("stuck jobs", "postgres", Status.OK, f"{len(jobs)} processing, none stuck").timed(sw.ms)
-    commands = []
-    for state in stuck:
-        if state.delete_lock and state.lock_key:
-            commands.append(f"redis-cli -u \"$CLAUDE_MEM_REDIS_URL\" DEL {state.lock_key}")
-        commands += [f"curl -X POST -H \"Authorization: Bearer $KEY\" {base_url}/v1/jobs/{state.job.id}/{a}"
-                     for a in ("cancel", "retry")]
+        return _result("stuck jobs", "postgres", Status.OK, f"{len(states)} processing, none stuck").timed(sw.ms)
+    commands = format_recovery_commands(stuck, base_url)
     first = stuck[0]
     return _result("stuck jobs", "postgres", Status.FAIL,
                    f"{len(stuck)} job(s) stuck processing: {first.job.id} ({first.reason})",

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Console
-
 from ..matrix.provision import Provision
 from ..matrix.report import format_markdown
 from ..matrix.result import MatrixReport
-from .console import render_lines
 
 
 def format_plan(plans: list[Provision]) -> list[str]:
@@ -24,6 +21,6 @@ def format_plan(plans: list[Provision]) -> list[str]:
     return lines
 
 
-def render_report(report: MatrixReport, console: Console) -> None:
-    """The markdown table and notes: readable in a terminal, pasteable into docs and CI summaries."""
-    render_lines(console, format_markdown(report).rstrip("\n").splitlines())
+def format_report(report: MatrixReport) -> list[str]:
+    """The markdown table and notes: readable in a terminal, pasteable into docs and CI summaries (pure)."""
+    return format_markdown(report).rstrip("\n").splitlines()

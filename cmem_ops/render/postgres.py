@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from ..lifecycle.postgres import PgStatus
-from .console import render_lines
 from .store import format_fields
-
-__all__ = ["format_pg_status", "render_lines"]
 
 
 def format_pg_status(status: PgStatus) -> list[str]:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from ..runtime.install import RuntimeInstall
-from .console import render_lines
-
-__all__ = ["format_install", "render_lines"]
 
 
 def format_install(result: RuntimeInstall) -> list[str]:

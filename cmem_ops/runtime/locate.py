@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..paths import Paths
+from ..versions import version_key
 
 MANIFEST_NAME = "runtime.json"
 CURRENT_NAME = "current"
@@ -87,16 +88,12 @@ def runtime_from_manifest(root: Path, manifest: dict[str, Any], which: Any = shu
 
 
 def installed_versions(paths: Paths) -> list[str]:
-    """Versions with a manifest under the runtime dir, oldest first (numeric sort)."""
+    """Versions with a manifest under the runtime dir, oldest first (release order: a beta before its release)."""
     base = runtime_base(paths)
     if not base.is_dir():
         return []
     found = [d.name for d in base.iterdir() if d.is_dir() and not d.name.startswith(".") and read_manifest(d)]
-    return sorted(found, key=_version_key)
-
-
-def _version_key(text: str) -> tuple[tuple[int, str], ...]:
-    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in text.replace("-", ".").split("."))
+    return sorted(found, key=version_key)
 
 
 def current_version(paths: Paths) -> str | None:

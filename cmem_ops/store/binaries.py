@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..paths import Paths
 from ..runner import Runner
+from ..versions import version_key
 from .flavour import Flavour
 
 SERVER_NAMES = ("valkey-server", "redis-server")
@@ -141,7 +142,7 @@ def find_candidates(
         for name in SERVER_NAMES:
             add(Path(directory) / name, directory)
     if paths.valkey_bin_root.is_dir():
-        for version_dir in sorted(paths.valkey_bin_root.iterdir()):
+        for version_dir in sorted(paths.valkey_bin_root.iterdir(), key=lambda d: version_key(d.name)):
             for rel in ("valkey-server", "bin/valkey-server"):
                 add(version_dir / rel, f"managed {version_dir.name}")
     for wheel, package_dir in wheel_dirs if wheel_dirs is not None else installed_wheel_dirs():

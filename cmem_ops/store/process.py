@@ -22,8 +22,9 @@ from ..filelock import exclusive_lock
 from ..paths import Paths, ensure_private_dir, write_private_file
 from ..pidfile import PidRecord, identify, read_pidfile, read_proc, write_pidfile
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError
+from ..resp import RespError
 from ..runner import Runner
+from ..store_client import open_store
 from ..supervisor import terminate, wait_gone, wait_ready
 from ..wait import Deadline
 from .binaries import Candidate, ServerBinary, discover, inspect_binary, rank
@@ -180,7 +181,7 @@ def stop_store(paths: Paths, password: str | None, timeout: float = 15.0) -> Sto
         deadline = Deadline.after(timeout)
         if record.port:
             try:
-                with RespConnection(RedisTarget(HOST, record.port, password=password), timeout=2.0) as conn:
+                with open_store(RedisTarget(HOST, record.port, password=password), 2.0) as conn:
                     conn.command("SHUTDOWN")
             except (OSError, RespError):
                 pass  # SHUTDOWN closes the connection without a reply; failures fall through to SIGTERM

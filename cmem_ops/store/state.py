@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..paths import Paths
 from ..pidfile import PidRecord, identify, read_pidfile
 from ..redis_url import RedisTarget
-from ..resp import RespConnection, RespError
+from ..store_client import ping as store_ping
 
 HOST = "127.0.0.1"
 COMPONENT = "redis"
@@ -34,12 +34,7 @@ def running_record(paths: Paths) -> PidRecord | None:
 
 def ping(target: RedisTarget, timeout: float = 0.5) -> bool:
     """True when the server answers PING with our credentials."""
-    try:
-        with RespConnection(target, timeout=timeout) as conn:
-            conn.command("PING")
-        return True
-    except (OSError, RespError):
-        return False
+    return store_ping(target, timeout)
 
 
 def new_password() -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
 from ..redis_url import RedisTarget
-from ..resp import RespAuthError, RespConnection, RespError, parse_config_pairs, parse_info
-from .flavour import Flavour
+from ..resp import RespAuthError, RespError, parse_config_pairs, parse_info
+from ..store_client import open_store
+from .flavour import Flavour, detect_flavour
 
 
 @dataclass(frozen=True)
@@ -27,19 +27,9 @@ class ServerFacts:
     ping_ms: float
 
 
-def detect_flavour(info: dict[str, str]) -> tuple[Flavour, str]:
-    """Flavour and version from INFO server: Valkey reports redis_version 7.2.4, so read its own keys (pure)."""
-    if "dragonfly_version" in info:
-        match = re.search(r"\d+(?:\.\d+)*", info["dragonfly_version"])  # "df-v1.21.2"
-        return Flavour.DRAGONFLY, match.group(0) if match else info["dragonfly_version"]
-    if "valkey_version" in info or info.get("server_name", "").lower() == "valkey":
-        return Flavour.VALKEY, info.get("valkey_version", info.get("redis_version", "unknown"))
-    return Flavour.REDIS, info.get("redis_version", "unknown")
-
-
 def read_facts(target: RedisTarget, timeout: float = 2.0) -> ServerFacts:
     """Connect, PING, read INFO and CONFIG GET; socket and RESP errors propagate to the caller."""
-    with RespConnection(target, timeout=timeout) as conn:
+    with open_store(target, timeout) as conn:
         t0 = time.perf_counter()
         conn.command("PING")
         ping_ms = (time.perf_counter() - t0) * 1000
@@ -68,7 +58,7 @@ def read_facts(target: RedisTarget, timeout: float = 2.0) -> ServerFacts:
 def describe_listener(host: str, port: int, timeout: float = 1.0) -> str:
     """Say what answers on host:port, for 'port already in use' messages (never raises)."""
     try:
-        with RespConnection(RedisTarget(host, port), timeout=timeout, authenticate=False) as conn:
+        with open_store(RedisTarget(host, port), timeout, authenticate=False) as conn:
             try:
                 conn.command("PING")
             except RespAuthError:

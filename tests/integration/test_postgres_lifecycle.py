@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from cmem_ops.context import build_context
@@ -20,7 +21,6 @@ from tests.pg_support import managed_postgres, postgres_skip_reason, reachable_p
 from tests.support import free_port, kill_quietly, pid_alive, run_cli, user_env
 
 pytestmark = pytest.mark.integration
-psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed: pip install 'cmem-ops[postgres]'")
 
 
 def data_dir(env: dict[str, str]) -> Path:

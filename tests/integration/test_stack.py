@@ -25,7 +25,6 @@ from tests.pg_support import postgres_skip_reason, reachable_pg_root
 from tests.support import REPO, pid_alive, run_cli, user_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed: pip install 'cmem-ops[postgres]'")
 
 
 @pytest.fixture(scope="session")

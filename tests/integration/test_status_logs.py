@@ -38,7 +38,7 @@ def test_status_summary_and_json(env):
     assert down.returncode == 7 and "Fix: cmem-ops store start" in down.stdout
 
 
-def test_status_help_goes_through_typer(env):
+def test_status_help_lists_the_exit_codes(env):
     out = run_cli(env, "status", "--help")
     assert out.returncode == 0 and "Exit codes" in out.stdout
 

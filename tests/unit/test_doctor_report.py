@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from cmem_ops.cli.doctor_options import parse_only
-from cmem_ops.cli.quick import parse_doctor_args
+from cmem_ops.cli.parser import HelpShown, parse
 from cmem_ops.doctor.report import DoctorReport, exit_code_for
 from cmem_ops.errors import UsageError
 from cmem_ops.exit_codes import ExitCode
@@ -72,10 +72,16 @@ def test_info_and_api_health_from_real_captures():
     assert judge_api_health(health, "t").status is Status.FAIL
 
 
-def test_fast_doctor_parser_accepts_what_typer_documents():
-    args = parse_doctor_args(["--json", "--only", "store", "--only=files", "--timeout", "3", "--no-smoke",
-                              "--client=python"])
-    assert args is not None and args.as_json and args.only == ("store", "files") and args.timeout == 3.0
-    assert not args.smoke and args.client == "python"
-    assert parse_doctor_args(["--help"]) is None  # typer owns --help and errors
-    assert parse_doctor_args(["--timeout", "x"]) is None
+def test_the_parser_accepts_what_doctor_help_documents(capsys):
+    command, args = parse(["doctor", "--json", "--only", "store", "--only=files", "--timeout", "3", "--no-smoke",
+                           "--client=python"])
+    assert command.name == "doctor"
+    assert args.as_json and args.only == ["store", "files"] and args.timeout == 3.0
+    assert args.no_smoke and args.client == "python"
+    with pytest.raises(HelpShown):  # --help prints the command's help
+        parse(["doctor", "--help"])
+    assert "--only GROUP" in capsys.readouterr().out
+    with pytest.raises(UsageError):
+        parse(["doctor", "--timeout", "x"])
+    with pytest.raises(UsageError):  # status and doctor share one --timeout check now
+        parse(["status", "--timeout", "-1"])

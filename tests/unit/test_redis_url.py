@@ -1,7 +1,8 @@
 import pytest
 
 from cmem_ops.errors import ConfigError
-from cmem_ops.redis_url import RedisTarget, parse_redis_url, redact_url
+from cmem_ops.redaction import redact_text, redact_url
+from cmem_ops.redis_url import RedisTarget, parse_redis_url
 
 
 @pytest.mark.parametrize(("url", "expected"), [
@@ -40,3 +41,12 @@ def test_round_trip_and_redaction():
     assert t.url(redact=True) == "redis://:***@127.0.0.1:24000/0"
     assert redact_url("see redis://u:pw@h:1/0 now") == "see redis://u:***@h:1/0 now"
     assert redact_url("redis://h:1/0") == "redis://h:1/0"
+
+
+def test_one_redact_url_hides_awkward_passwords_and_keys():
+    assert redact_url("redis://:p/w@ss@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert redact_url("https://mirror/releases?key=cmem_0123456789abcdef") == "https://mirror/releases?key=cmem_***"
+    assert redact_url("file:///srv/mirror") == "file:///srv/mirror"
+    # free text keeps using redact_text, and both agree on plain URLs
+    url = "postgres://cmem:secret@127.0.0.1:5432/db"
+    assert redact_url(url) == redact_text(url) == "postgres://cmem:***@127.0.0.1:5432/db"

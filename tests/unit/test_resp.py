@@ -3,8 +3,7 @@ from pathlib import Path
 import pytest
 
 from cmem_ops.resp import encode_command, parse_config_pairs, parse_info
-from cmem_ops.store.flavour import Flavour
-from cmem_ops.store.status import detect_flavour
+from cmem_ops.store.flavour import Flavour, detect_flavour
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "servers"
 

@@ -98,6 +98,16 @@ def test_find_runtime_prefers_current_then_newest(tmp_path):
     assert find_runtime(paths, "1.0.0") is None
 
 
+def test_a_beta_is_not_picked_over_its_release(tmp_path):
+    paths = Paths(tmp_path / "data")
+    for version in ("13.25.3", "13.25.3-beta.1", "13.25.10-beta.2", "13.9.0"):
+        fake_install(paths, version)
+    assert installed_versions(paths) == ["13.9.0", "13.25.3-beta.1", "13.25.3", "13.25.10-beta.2"]
+    (paths.data_dir / "runtime/claude-mem/13.25.10-beta.2/runtime.json").unlink()  # only betas of 13.25.3 left
+    found = find_runtime(paths)
+    assert found is not None and found.version == "13.25.3"
+
+
 def test_a_runtime_whose_bundle_is_gone_is_not_found(tmp_path):
     paths = Paths(tmp_path / "data")
     root = fake_install(paths, "13.25.3")

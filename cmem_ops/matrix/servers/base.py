@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ...errors import OpsTimeoutError, ProcessError
+from ...errors import ProcessError
 from ...redis_url import RedisTarget
-from ...resp import RespConnection, RespError
-from ...wait import Deadline
+from ...resp import RespError
+from ...store_client import open_store, ping_error
+from ...wait import Deadline, poll
 
 
 class ServerStartError(ProcessError):
@@ -43,21 +43,15 @@ class StartedServer(Protocol):
 
 def ping_once(target: RedisTarget, timeout: float) -> str | None:
     """None when PING (with AUTH) answers, else the error text."""
-    try:
-        with RespConnection(target, timeout=timeout) as conn:
-            conn.command("PING")
-        return None
-    except (OSError, RespError) as exc:
-        return f"{type(exc).__name__}: {exc}"
+    return ping_error(target, timeout)
 
 
 def wait_for_ping(target: RedisTarget, deadline: Deadline, what: str, hint: str) -> None:
-    """Poll PING until it answers; OpsTimeoutError with the last error at the deadline."""
-    while True:
-        error = ping_once(target, timeout=max(min(0.5, deadline.remaining()), 0.05))
-        if error is None:
-            return
-        if deadline.expired():
-            raise OpsTimeoutError(f"{what} did not answer PING on {target.address} before the deadline "
-                                  f"(last error: {error})", hint=hint)
-        time.sleep(min(0.05, max(deadline.remaining(), 0.001)))
+    """Poll PING until it answers; OpsTimeoutError naming `what` and the last error at the deadline."""
+    def pong() -> bool:
+        with open_store(target, timeout=max(min(0.5, deadline.remaining()), 0.05)) as conn:
+            conn.command("PING")
+        return True
+
+    poll(pong, deadline, what=f"{what} to answer PING on {target.address}", transient=(OSError, RespError),
+         interval=0.05, hint=hint)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 
 from ...errors import OpsError
 from ...redis_url import RedisTarget, parse_redis_url
-from ...resp import RespConnection, RespError, parse_config_pairs
+from ...resp import RespError, parse_config_pairs
+from ...store_client import open_store
 from ..targets import Target
 from .base import StartSpec, wait_for_ping
 
@@ -40,7 +41,7 @@ class ServiceServer:
         if not self.changed:
             return "nothing to restore"
         try:
-            with RespConnection(self.target, timeout=5.0) as conn:
+            with open_store(self.target, 5.0) as conn:
                 # requirepass last: after it the connection's own AUTH no longer matters.
                 for key in sorted(self.changed, key=lambda k: k == "requirepass"):
                     conn.command("CONFIG", "SET", key, self.changed[key])
@@ -57,7 +58,7 @@ def attach_service(target: Target, url: str, spec: StartSpec) -> ServiceServer:
     password = original.password or spec.password or secrets.token_hex(16)
     server = ServiceServer(original, f"service at {original.address} (${target.url_env})", original)
     try:
-        with RespConnection(original, timeout=5.0) as conn:
+        with open_store(original, 5.0) as conn:
             for key, value in plan_settings(original.password is not None, password):
                 try:
                     before = parse_config_pairs(conn.command("CONFIG", "GET", key)).get(key)

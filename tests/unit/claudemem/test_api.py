@@ -8,6 +8,7 @@ import pytest
 
 from cmem_ops.claudemem.api import ApiClient, build_event, info_prefix, info_ready
 from cmem_ops.e2e.fake_llm import FakeLlm
+from cmem_ops.http_client import Failure, HttpError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "claude-mem"
 
@@ -47,17 +48,19 @@ def test_a_silent_listener_times_out_within_the_limit():
         server.listen(1)
         port = server.getsockname()[1]
         t0 = time.monotonic()
-        with pytest.raises(TimeoutError):
+        with pytest.raises(HttpError) as caught:
             ApiClient(f"http://127.0.0.1:{port}").info(timeout=0.3)
+        assert caught.value.kind is Failure.TIMEOUT
         assert time.monotonic() - t0 < 2
 
 
-def test_refused_connection_is_an_oserror():
+def test_refused_connection_is_refused():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with pytest.raises(OSError):
+    with pytest.raises(HttpError) as caught:
         ApiClient(f"http://127.0.0.1:{port}").healthz(timeout=1)
+    assert caught.value.kind is Failure.REFUSED
 
 
 def test_fake_llm_finds_the_job_and_holds_requests():

@@ -90,3 +90,41 @@ def test_assess_and_the_exact_recovery_commands():
     # a remote store: the holder cannot be proven dead, so the lock is never touched
     remote = assess(jobs[:1], locks, "p", local=False)
     assert remote[0].verdict is Verdict.UNKNOWN and not remote[0].delete_lock
+
+
+def test_scan_names_the_side_that_failed_and_both_users_report_it():
+    import socket
+
+    import pytest
+
+    from cmem_ops.errors import OpsError
+    from cmem_ops.jobs.stuck import ScanError, ScanSide, format_recovery_commands, scan
+    from cmem_ops.probes.base import Status
+    from cmem_ops.probes.stack import probe_stuck_jobs
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"postgresql://u:secret@127.0.0.1:{port}/db"
+    target = RedisTarget(host="127.0.0.1", port=port)
+    with pytest.raises(ScanError) as caught:
+        scan(url, target, "p", timeout=1.0)
+    assert caught.value.side is ScanSide.POSTGRES and "secret" not in caught.value.detail
+    result = probe_stuck_jobs(url, target, "p", "http://127.0.0.1:1", timeout=1.0)
+    assert result.status is Status.SKIP and result.summary.startswith("cannot read jobs:")
+    assert format_recovery_commands([], "http://x") == []
+    with pytest.raises(OpsError, match="cannot read generation jobs from Postgres"):
+        raise_detect(url, port)
+
+
+def raise_detect(url, port):
+    """jobs stuck/recover's detect() over the same scan, through a context with those settings."""
+    import tempfile
+
+    from cmem_ops.context import build_context
+    from cmem_ops.jobs.recover import detect
+
+    with tempfile.TemporaryDirectory() as home:
+        env = {"HOME": home, "CLAUDE_MEM_DATA_DIR": home + "/data", "CLAUDE_MEM_SERVER_DATABASE_URL": url,
+               "CLAUDE_MEM_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        detect(build_context(env=env), timeout=1.0)
