@@ -11,15 +11,16 @@ the engine through engine.py.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import OpsError, OpsTimeoutError, ProcessError
-from ..runner import Runner
+from ..runner import Runner, build_env
 
 COMPOSE_HINT = "install the compose v2 plugin (docker-compose-plugin, or Docker Desktop), then rerun"
 DOCKER_CLI = "docker"
@@ -88,13 +89,16 @@ def build_base_argv(project: ComposeProject) -> list[str]:
 
 
 def build_up_argv(project: ComposeProject, services: Sequence[str] = (), *, wait: bool = True,
-                  wait_timeout: int | None = None) -> list[str]:
-    """`... up -d [--wait [--wait-timeout N]] [SERVICE...]` (pure)."""
-    argv = [*build_base_argv(project), "up", "-d"]
+                  wait_timeout: int | None = None, scale: Mapping[str, int] | None = None,
+                  no_deps: bool = False) -> list[str]:
+    """`... up -d [--no-deps] [--wait [--wait-timeout N]] [--scale S=N]... [SERVICE...]` (pure)."""
+    argv = [*build_base_argv(project), "up", "-d", *(["--no-deps"] if no_deps else [])]
     if wait:
         argv.append("--wait")
         if wait_timeout is not None:
             argv += ["--wait-timeout", str(wait_timeout)]
+    for service, count in (scale or {}).items():
+        argv += ["--scale", f"{service}={count}"]
     return argv + list(services)
 
 
@@ -113,11 +117,14 @@ def build_down_argv(project: ComposeProject, *, volumes: bool = False, timeout: 
     return [*argv, "--remove-orphans"]
 
 
-def build_logs_argv(project: ComposeProject, services: Sequence[str] = (), *, tail: int | None = None) -> list[str]:
-    """`... logs --no-color [--tail N] [SERVICE...]` (pure)."""
+def build_logs_argv(project: ComposeProject, services: Sequence[str] = (), *, tail: int | None = None,
+                    follow: bool = False) -> list[str]:
+    """`... logs --no-color [--tail N] [--follow] [SERVICE...]` (pure)."""
     argv = [*build_base_argv(project), "logs", "--no-color"]
     if tail is not None:
         argv += ["--tail", str(tail)]
+    if follow:
+        argv.append("--follow")
     return argv + list(services)
 
 
@@ -218,10 +225,12 @@ class Compose:
         self.runner = runner
         self.env = dict(env or {})
 
-    def up(self, services: Sequence[str] = (), *, timeout: float = 120.0) -> None:
-        """Create and start `services` and wait until they are running (healthy where they have a check)."""
-        self._run(build_up_argv(self.project, services, wait_timeout=max(1, int(timeout))), timeout + 10,
-                  hint_services=services)
+    def up(self, services: Sequence[str] = (), *, timeout: float = 120.0, wait: bool = True,
+           scale: Mapping[str, int] | None = None, no_deps: bool = False) -> None:
+        """Create and start `services`; with `wait`, until they are running (healthy where they have a check)."""
+        argv = build_up_argv(self.project, services, wait=wait, wait_timeout=max(1, int(timeout)) if wait else None,
+                             scale=scale, no_deps=no_deps)
+        self._run(argv, timeout + 10, hint_services=services)
 
     def ps(self, *, all_: bool = False, timeout: float = 30.0) -> list[ComposeService]:
         """The project's containers (only running ones unless `all_`)."""
@@ -239,6 +248,11 @@ class Compose:
     def logs(self, services: Sequence[str] = (), *, tail: int = 30, timeout: float = 30.0) -> str:
         """The last `tail` log lines of `services`."""
         return self._run(build_logs_argv(self.project, services, tail=tail), timeout)
+
+    def follow_logs(self, services: Sequence[str] = (), *, tail: int = 30) -> NoReturn:
+        """Replace this process by `docker compose logs --follow` (Ctrl-C stops it; nothing to clean up)."""
+        argv = build_logs_argv(self.project, services, tail=tail, follow=True)
+        os.execvpe(argv[0], argv, build_env(self.env))
 
     def config(self, *, timeout: float = 30.0) -> None:
         """Validate the compose files (variables resolved with this object's env)."""
