@@ -146,7 +146,6 @@ def postgres_recipe() -> Recipe:
 def claude_mem_recipe(runtime_root: Path, bun: Path, version: str) -> Recipe:
     """claude-mem `version` as installed under `runtime_root` (npm/ tree), run by `bun`."""
     entrypoint = asset_text("claude-mem-entrypoint.sh")
-    manifest = runtime_root / "runtime.json"
 
     def stage(fs: Rootfs, runner: Runner) -> None:
         add_base(fs, _busybox(), {"claude-mem": CLAUDE_MEM_UID})
@@ -156,8 +155,10 @@ def claude_mem_recipe(runtime_root: Path, bun: Path, version: str) -> Recipe:
         fs.mkdir("/data", owner=(CLAUDE_MEM_UID, CLAUDE_MEM_UID), mode=0o700)
         fs.mkdir("/home/claude-mem", owner=(CLAUDE_MEM_UID, CLAUDE_MEM_UID), mode=0o700)
 
-    inputs = (("claude-mem", version), ("bun", file_digest(bun)),
-              ("runtime.json", file_digest(manifest) if manifest.is_file() else "absent"),
+    bundle = runtime_root / "npm" / "node_modules" / "claude-mem" / "plugin" / "scripts" / "server-service.cjs"
+    lock = runtime_root / "npm" / "package-lock.json"
+    inputs = (("claude-mem", version), ("bun", file_digest(bun)), ("bundle", file_digest(bundle)),
+              ("package-lock", file_digest(lock) if lock.is_file() else "absent"),
               ("entrypoint", hashlib.sha256(entrypoint.encode()).hexdigest()), ("busybox", file_digest(_busybox())))
     return Recipe("claude-mem", f"{PREFIX}/claude-mem:{version}", inputs, stage,
                   ("ENV PATH=/opt/bun:/bin", "ENV HOME=/home/claude-mem", "ENV CLAUDE_MEM_DATA_DIR=/data",
