@@ -31,4 +31,6 @@ Bun.serve({
     return new Response("not found", { status: 404 });
   },
 });
+// As a container's pid 1 it gets no default signal action: exit on SIGTERM itself.
+process.on("SIGTERM", () => process.exit(0));
 console.log("llm-double listening on :8080");

@@ -130,6 +130,8 @@ and --image."""),
             (Option(("--runtime-from",), "runtime_from", "Reuse the claude-mem runtime installed in this data dir "
                     "(default: $CMEM_OPS_TEST_RUNTIME_DIR, then yours; else install).", metavar="DATA_DIR"),
              flag(("--keep",), "keep", "Keep the private data dir afterwards (kept anyway on failure)."),
+             flag(("--docker",), "docker", "The container stack instead (compose/stack.yml, its own project): "
+                  "local-dev refused, scaled workers, a crashed worker restarted, no secret in inspect/ps."),
              flag(("--json",), "as_json", "Print a versioned JSON envelope at the end.")),
             description="Stack up from nothing, keys, events across worker stop, server restart and a queue-store "
                         "SIGKILL (each completed exactly once), key revocation, a killed worker's stuck job "

@@ -42,7 +42,7 @@ def down(args: Namespace) -> int:
 
     return output.run("stack.docker.down", args.as_json,
                       lambda: docker_stack.down(build_context(), purge_data=bool(getattr(args, "purge_data", False)),
-                                                timeout=max(args.timeout, 10)),
+                                                timeout=args.timeout),
                       format_docker_stack_down)
 
 

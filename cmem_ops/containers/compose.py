@@ -128,6 +128,26 @@ def build_logs_argv(project: ComposeProject, services: Sequence[str] = (), *, ta
     return argv + list(services)
 
 
+def build_exec_argv(project: ComposeProject, service: str, command: Sequence[str], *, index: int | None = None,
+                    env: Mapping[str, str] | None = None) -> list[str]:
+    """`... exec -T [--index N] [-e K=V]... SERVICE COMMAND...` (pure; `env` holds no secret)."""
+    argv = [*build_base_argv(project), "exec", "-T"]
+    if index is not None:
+        argv += ["--index", str(index)]
+    for key, value in (env or {}).items():
+        argv += ["-e", f"{key}={value}"]
+    return [*argv, service, *command]
+
+
+def build_run_argv(project: ComposeProject, service: str, command: Sequence[str] = (), *,
+                   env: Mapping[str, str] | None = None) -> list[str]:
+    """`... run --rm --no-deps -T [-e K=V]... SERVICE [COMMAND...]`: a one-off container (pure)."""
+    argv = [*build_base_argv(project), "run", "--rm", "--no-deps", "-T"]
+    for key, value in (env or {}).items():
+        argv += ["-e", f"{key}={value}"]
+    return [*argv, service, *command]
+
+
 def build_config_argv(project: ComposeProject, *, quiet: bool = True) -> list[str]:
     """`... config [--quiet]`: validate the files and resolve variables (pure)."""
     return [*build_base_argv(project), "config", *(["--quiet"] if quiet else [])]
@@ -241,9 +261,13 @@ class Compose:
             raise ComposeError(f"cannot read `docker compose ps` output: {exc}",
                                hint=f"run it by hand: {format_argv(build_ps_argv(self.project))}") from exc
 
-    def down(self, *, volumes: bool = True, timeout: float = 60.0) -> None:
-        """Stop and remove the project's containers and networks (and its volumes with `volumes`)."""
-        self._run(build_down_argv(self.project, volumes=volumes, timeout=max(1, int(timeout / 2))), timeout)
+    def down(self, *, volumes: bool = True, timeout: float = 60.0, stop_timeout: float | None = None) -> None:
+        """Stop and remove the project's containers and networks (and its volumes with `volumes`).
+
+        Each container gets `stop_timeout` s (default: half of `timeout`) between SIGTERM and SIGKILL.
+        """
+        stop = max(1, int(stop_timeout if stop_timeout is not None else timeout / 2))
+        self._run(build_down_argv(self.project, volumes=volumes, timeout=stop), timeout)
 
     def logs(self, services: Sequence[str] = (), *, tail: int = 30, timeout: float = 30.0) -> str:
         """The last `tail` log lines of `services`."""
@@ -253,6 +277,19 @@ class Compose:
         """Replace this process by `docker compose logs --follow` (Ctrl-C stops it; nothing to clean up)."""
         argv = build_logs_argv(self.project, services, tail=tail, follow=True)
         os.execvpe(argv[0], argv, build_env(self.env))
+
+    def exec(self, service: str, command: Sequence[str], *, index: int | None = None,
+             env: Mapping[str, str] | None = None, timeout: float = 60.0) -> str:
+        """Run `command` in a running container of `service`; its stdout (ComposeError when it fails)."""
+        return self._run(build_exec_argv(self.project, service, command, index=index, env=env), timeout,
+                         hint_services=[service])
+
+    def run_once(self, service: str, command: Sequence[str] = (), *, env: Mapping[str, str] | None = None,
+                 timeout: float = 120.0) -> tuple[int, str]:
+        """A one-off container of `service` (removed after): (exit code, stdout + stderr); never raises on exit."""
+        done = self.runner.run(build_run_argv(self.project, service, command, env=env), timeout=timeout,
+                               env=self.env)
+        return done.returncode, done.stdout + done.stderr
 
     def config(self, *, timeout: float = 30.0) -> None:
         """Validate the compose files (variables resolved with this object's env)."""

@@ -307,6 +307,19 @@ class Engine:
         """Remove the container (its named volumes stay)."""
         self.call(f"rm {name}", self.client.api.remove_container, name, force=force)
 
+    def containers_labelled(self, label: str) -> list[str]:
+        """Names of every container (running or not) carrying `label` (`key` or `key=value`)."""
+        listed = self.call(f"ps --filter label={label}", self.client.api.containers, all=True,
+                           filters={"label": label})
+        return [str((c.get("Names") or [""])[0]).lstrip("/") for c in listed]
+
+    def top(self, name: str) -> list[str]:
+        """The command line of every process in the container (`docker top`)."""
+        result = self.call(f"top {name}", self.client.api.top, name)
+        titles = result.get("Titles") or []
+        column = titles.index("CMD") if "CMD" in titles else len(titles) - 1
+        return [str(row[column]) for row in result.get("Processes") or []]
+
     def logs(self, name: str, tail: int = 100) -> str:
         """The last `tail` lines the container wrote (stdout and stderr); '' when it is gone."""
         if self.container(name) is None:

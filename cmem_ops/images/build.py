@@ -20,7 +20,7 @@ from ..containers.engine import Engine
 from ..context import Context
 from ..errors import MissingError, OpsError, UsageError
 from ..host.detect import normalize_arch
-from .recipes import INPUTS_LABEL, Recipe, claude_mem_recipe, postgres_recipe, valkey_recipe
+from .recipes import CLAUDE_MEM_TAG, INPUTS_LABEL, Recipe, claude_mem_recipe, postgres_recipe, valkey_recipe
 from .rootfs import Rootfs, write_tar
 
 NAMES = ("valkey", "postgres", "claude-mem")
@@ -71,6 +71,10 @@ def build_images(ctx: Context, names: Sequence[str] = NAMES, *, force: bool = Fa
         for name in names:
             started = time.monotonic()
             try:
+                if name == "claude-mem" and not force and _unverifiable(ctx, engine):
+                    on_event(name, f"{CLAUDE_MEM_TAG} is present (no runtime in this data dir to compare inputs)")
+                    results.append(ImageResult(name, CLAUDE_MEM_TAG, "present", 0.0, "inputs not compared"))
+                    continue
                 recipe = recipe_for(ctx, name, on_event)
                 results.append(build_one(engine, ctx, recipe, force=force, on_event=on_event, started=started))
             except OpsError as exc:
@@ -80,6 +84,15 @@ def build_images(ctx: Context, names: Sequence[str] = NAMES, *, force: bool = Fa
     finally:
         engine.close()
     return results
+
+
+def _unverifiable(ctx: Context, engine: Engine) -> bool:
+    """The claude-mem image exists but no runtime here could say whether it is current."""
+    from ..runtime.install import DEFAULT_VERSION
+    from ..runtime.locate import find_runtime
+
+    labels = engine.image_labels(CLAUDE_MEM_TAG)
+    return labels is not None and INPUTS_LABEL in labels and find_runtime(ctx.paths, DEFAULT_VERSION) is None
 
 
 def build_one(engine: Engine, ctx: Context, recipe: Recipe, *, force: bool, on_event: Event,

@@ -11,18 +11,25 @@ if [ -r "$SECRETS" ]; then
     . "$SECRETS"
     set +a
 fi
-case "${1:-server}" in
-    server) set -- start ;;
-    worker) shift; set -- worker start "$@" ;;
-    healthcheck) exec wget -q -O /dev/null "http://127.0.0.1:${CLAUDE_MEM_SERVER_PORT:-37877}/healthz" ;;
-esac
+# `server` alone: the HTTP service; `worker` alone: a generation worker; anything else is a bundle
+# command (`server api-key create ...`, `server jobs list`), run the same way.
+if [ "$#" -eq 0 ] || { [ "$#" -eq 1 ] && [ "$1" = server ]; }; then
+    set -- start
+elif [ "$#" -eq 1 ] && [ "$1" = worker ]; then
+    set -- worker start
+elif [ "$1" = healthcheck ]; then
+    exec wget -q -O /dev/null "http://127.0.0.1:${CLAUDE_MEM_SERVER_PORT:-37877}/healthz"
+fi
 BUN=/opt/bun/bun
 BUNDLE=/opt/claude-mem/node_modules/claude-mem/plugin/scripts/server-service.cjs
 cd /opt/claude-mem
 if [ "$(id -u)" = 0 ]; then
     mkdir -p "$CLAUDE_MEM_DATA_DIR"
     chown 10001:10001 "$CLAUDE_MEM_DATA_DIR"
-    # busybox's start-stop-daemon without -b sets the user and execs bun in this same process (pid 1).
-    exec start-stop-daemon -S -q -c 10001:10001 -x "$BUN" -- --no-install "$BUNDLE" "$@"
+    # busybox su as root: no password, the environment kept (-p), and exec all the way down, so bun
+    # is this same process (pid 1 for the services). Its argv holds no secret.
+    # shellcheck disable=SC2016  # $0 and $@ are for the inner shell
+    # `--` first: su must not read the bundle's options (--no-install, --scope) as its own.
+    exec su -p -s /bin/sh -c 'exec "$0" "$@"' -- claude-mem "$BUN" --no-install "$BUNDLE" "$@"
 fi
 exec "$BUN" --no-install "$BUNDLE" "$@"

@@ -322,7 +322,8 @@ def down(ctx: Context, *, purge_data: bool = False, timeout: float = 60.0) -> Do
         return DockerStackDown("", (), ("nothing: no docker stack was started from this data dir",))
     compose = compose_for(ctx, state, cfg.choose_images(_image_settings(ctx), frozenset()), llm_double=True)
     containers = [s.name for s in compose.ps(all_=True)]
-    compose.down(volumes=purge_data, timeout=timeout)
+    # Three tiers stop in turn (workers, server, stores), each container within `timeout` s.
+    compose.down(volumes=purge_data, timeout=3 * timeout + 30, stop_timeout=timeout)
     removed = [f"container {name}" for name in containers]
     kept: list[str] = []
     if purge_data:
