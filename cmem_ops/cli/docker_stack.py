@@ -28,7 +28,7 @@ def up(args: Namespace) -> int:
     from ..render.docker_stack import format_docker_stack_up
 
     timeout = docker_stack.UP_TIMEOUT_S if args.timeout is None else args.timeout
-    return output.run("stack.docker.up", args.as_json,
+    return output.run("stack.up", args.as_json,
                       lambda: docker_stack.up(build_context(), workers=args.workers, timeout=timeout,
                                               say=lambda msg: output.say(f"starting {msg}")),
                       format_docker_stack_up)
@@ -40,7 +40,7 @@ def down(args: Namespace) -> int:
     from ..lifecycle import docker_stack
     from ..render.docker_stack import format_docker_stack_down
 
-    return output.run("stack.docker.down", args.as_json,
+    return output.run("stack.down", args.as_json,
                       lambda: docker_stack.down(build_context(), purge_data=bool(getattr(args, "purge_data", False)),
                                                 timeout=args.timeout),
                       format_docker_stack_down)
@@ -52,7 +52,7 @@ def status(args: Namespace) -> int:
     from ..lifecycle import docker_stack
     from ..render.docker_stack import format_docker_stack_status
 
-    return output.run("stack.docker.status", args.as_json,
+    return output.run("stack.status", args.as_json,
                       lambda: docker_stack.status(build_context(), timeout=args.timeout), format_docker_stack_status,
                       lambda result: ExitCode.OK if result.healthy else ExitCode.NOT_RUNNING)
 
@@ -67,7 +67,7 @@ def logs(args: Namespace) -> int:
                          hint="cmem-ops stack logs --docker --json -n 50")
     services = list(args.services or [])
     text = docker_stack.logs(build_context(), services, lines=args.lines, follow=args.follow)
-    return output.run("stack.docker.logs", args.as_json, lambda: {"services": services, "lines": text.splitlines()},
+    return output.run("stack.logs", args.as_json, lambda: {"services": services, "lines": text.splitlines()},
                       lambda data: list(data["lines"]))
 
 

