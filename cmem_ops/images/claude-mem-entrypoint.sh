@@ -23,9 +23,27 @@ fi
 BUN=/opt/bun/bun
 BUNDLE=/opt/claude-mem/node_modules/claude-mem/plugin/scripts/server-service.cjs
 cd /opt/claude-mem
+# claude-mem appends its log to <data dir>/logs/claude-mem-YYYY-MM-DD.log (UTC day). Point the next
+# 400 days at each process's own stderr, so the services' lines reach `docker logs` (and `cmem-ops
+# stack logs --docker`) and a one-shot command's stdout stays its JSON. Root only: the stderr pipe is
+# handed to uid 10001 first.
+link_logs() {
+    # This shell's stderr, which bun inherits. No redirection here: busybox runs chown inside the
+    # shell itself, so `2>/dev/null` would make fd 2 /dev/null while it runs.
+    chown 10001:10001 "/proc/$$/fd/2" || return 0
+    mkdir -p "$CLAUDE_MEM_DATA_DIR/logs"
+    chown 10001:10001 "$CLAUDE_MEM_DATA_DIR/logs"
+    cd "$CLAUDE_MEM_DATA_DIR/logs"
+    awk 'BEGIN { t = systime(); for (i = 0; i < 400; i++) print strftime("%Y-%m-%d", t + i * 86400, 1) }' |
+        while read -r day; do
+            [ -L "claude-mem-$day.log" ] || ln -sfn /proc/self/fd/2 "claude-mem-$day.log"
+        done
+}
 if [ "$(id -u)" = 0 ]; then
     mkdir -p "$CLAUDE_MEM_DATA_DIR"
     chown 10001:10001 "$CLAUDE_MEM_DATA_DIR"
+    link_logs
+    cd /opt/claude-mem
     # busybox su as root: no password, the environment kept (-p), and exec all the way down, so bun
     # is this same process (pid 1 for the services). Its argv holds no secret.
     # shellcheck disable=SC2016  # $0 and $@ are for the inner shell

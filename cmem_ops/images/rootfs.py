@@ -22,7 +22,7 @@ BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
 BUSYBOX_HINT = "apt-get install -y busybox-static   (a static busybox gives the images their shell)"
 BUSYBOX_APPLETS = ("sh", "cat", "sed", "grep", "wget", "start-stop-daemon", "mkdir", "chown", "chmod", "id", "env",
                    "ls", "rm", "mktemp", "printf", "test", "[", "sleep", "echo", "head", "tail", "nc", "ps", "kill",
-                   "su")
+                   "su", "awk", "ln", "date")
 
 
 @dataclass
