@@ -14,7 +14,9 @@ Foundations:
     redis_url.py   redis:// and rediss:// parsing and redaction
     context.py     paths + settings + runner handed to every service
 Building blocks:
-    resp.py        a small RESP client with hard deadlines
+    resp.py        RESP2 as pure code: encode, incremental reply parser, RespError subclasses by cause
+    store_client.py  the one bounded, authenticated connection to a Redis-compatible server (open_store)
+    store_answer.py  what answered at an address (ask -> Answer) and why it failed (Failure)
     http_client.py the one HTTP client (probes, claude-mem's API, e2e, downloads): bounded, closed failure kinds
     versions.py    every version comparison (packaging: a beta sorts before its release)
     pidfile.py     PID records that prove identity (start time + token)

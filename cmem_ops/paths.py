@@ -1,12 +1,21 @@
-"""Where cmem-ops keeps things under the claude-mem data dir (default ~/.claude-mem)."""
+"""Where cmem-ops keeps things under the claude-mem data dir (default ~/.claude-mem).
+
+Every directory cmem-ops creates is made by `ensure_private_dir` (0700, parents included), every
+private file by `write_private_file` (0600), and every lock by `private_lock`. A command that finds
+nothing to do creates nothing: a stop takes its lock with `create=False`, so on a fresh HOME it
+leaves no ~/.claude-mem behind.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from .filelock import exclusive_lock
 
 DATA_DIR_ENV = "CLAUDE_MEM_DATA_DIR"
 DIR_MODE = 0o700
@@ -87,10 +96,39 @@ class Paths:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) and make it 0700; return it."""
-    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    """Create `path` and every missing parent with mode 0700 (mkdir's `parents` would make them 0755),
+    make `path` itself 0700; return it. Existing parents are left as they are."""
+    missing = []
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            pass  # made meanwhile by a concurrent cmem-ops
+        else:
+            os.chmod(directory, DIR_MODE)  # the umask may have removed bits we asked for; never adds any
+    if not path.is_dir():
+        raise NotADirectoryError(f"{path} exists and is not a directory")
     os.chmod(path, DIR_MODE)
     return path
+
+
+@contextmanager
+def private_lock(lock_file: Path, *, create: bool = True) -> Iterator[bool]:
+    """Hold an exclusive lock on `lock_file` (its directory made private first); yield True.
+
+    With `create=False` (a stop) and no such directory, nothing of ours is there to race with: run
+    the block unlocked and yield False, creating nothing.
+    """
+    if not create and not lock_file.parent.is_dir():
+        yield False
+        return
+    ensure_private_dir(lock_file.parent)
+    with exclusive_lock(lock_file):
+        yield True
 
 
 def write_private_file(path: Path, text: str) -> None:

@@ -59,6 +59,9 @@ def parse_redis_url(url: str) -> RedisTarget:
     if not parts.hostname:
         raise ConfigError(f"queue store URL {redact_url(raw)!r} has no host",
                           hint="use the form redis://[:password@]host:port[/db]")
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError(f"queue store URL {redact_url(raw)!r} has port {port}; a port is 1-65535",
+                          hint="give the store's port, e.g. redis://127.0.0.1:6379/0 (or leave it out for 6379)")
     db_text = parts.path.lstrip("/") or "0"
     if not db_text.isdigit():
         raise ConfigError(f"queue store URL {redact_url(raw)!r} has database {db_text!r}, not a number",

@@ -163,6 +163,10 @@ def classify_error(message: str) -> RespError:
     return RespError(message)
 
 
+_PLUS, _MINUS, _COLON, _DOLLAR, _STAR = b"+-:$*"
+_KINDS = frozenset(b"+-:$*")
+
+
 class _Incomplete(Exception):
     """Internal: the buffer ends before the reply does."""
 
@@ -196,47 +200,44 @@ class RespParser:
         del self._buf[:end]
         return reply
 
-    def _line(self, pos: int) -> tuple[bytes, int]:
-        end = self._buf.find(b"\r\n", pos)
-        if end < 0:
-            if len(self._buf) - pos > 65536:  # no RESP header line is this long
-                raise self._garbage(pos)
-            raise _Incomplete
-        return bytes(self._buf[pos:end]), end + 2
-
     def _garbage(self, pos: int) -> RespProtocolError:
         head = bytes(self._buf[pos:pos + 40])
         return RespProtocolError(f"the reply is not RESP (got {head!r})", head)
 
-    def _int(self, body: bytes, pos: int) -> int:
+    def _int(self, body: bytes | bytearray, pos: int) -> int:
         try:
             return int(body)
         except ValueError:
             raise self._garbage(pos) from None
 
     def _parse(self, pos: int) -> tuple[Reply, int]:
-        if pos >= len(self._buf):
+        buf = self._buf
+        if pos >= len(buf):
             raise _Incomplete
-        kind = bytes(self._buf[pos:pos + 1])
-        if kind not in (b"+", b"-", b":", b"$", b"*"):
+        kind = buf[pos]
+        if kind not in _KINDS:
             raise self._garbage(pos)
-        line, nxt = self._line(pos)
-        body = line[1:]
-        if kind == b"+":
-            return body, nxt
-        if kind == b"-":
-            return classify_error(body.decode("utf-8", "replace")), nxt
-        if kind == b":":
-            return self._int(body, pos), nxt
-        n = self._int(body, pos)
-        if kind == b"$":
+        end = buf.find(b"\r\n", pos)
+        if end < 0:
+            if len(buf) - pos > 65536:  # no RESP header line is this long
+                raise self._garbage(pos)
+            raise _Incomplete
+        nxt = end + 2
+        if kind == _PLUS:
+            return bytes(buf[pos + 1:end]), nxt
+        if kind == _MINUS:
+            return classify_error(buf[pos + 1:end].decode("utf-8", "replace")), nxt
+        n = self._int(buf[pos + 1:end], pos)
+        if kind == _COLON:
+            return n, nxt
+        if kind == _DOLLAR:
             if n < 0:
                 return None, nxt
-            if len(self._buf) < nxt + n + 2:
+            if len(buf) < nxt + n + 2:
                 raise _Incomplete
-            if self._buf[nxt + n:nxt + n + 2] != b"\r\n":
+            if buf[nxt + n:nxt + n + 2] != b"\r\n":
                 raise self._garbage(pos)
-            return bytes(self._buf[nxt:nxt + n]), nxt + n + 2
+            return bytes(buf[nxt:nxt + n]), nxt + n + 2
         if n < 0:
             return None, nxt
         items: list[Reply] = []

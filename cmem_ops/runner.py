@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # subprocess (with signal, threading, selectors) loads on the first run: not on status paths
+    import subprocess
 
 from .errors import MissingError, OpsTimeoutError
 
@@ -73,6 +75,8 @@ class SubprocessRunner:
         input_text: str | None = None,
     ) -> Completed:
         """Run `argv` to completion within `timeout` seconds and capture its output."""
+        import subprocess
+
         args = [str(a) for a in argv]
         try:
             proc = subprocess.run(
@@ -104,6 +108,8 @@ class SubprocessRunner:
         cwd: Path | None = None,
     ) -> subprocess.Popen[bytes]:
         """Start `argv` in its own session (it outlives us), output appended to `log`."""
+        import subprocess
+
         args = [str(a) for a in argv]
         try:
             return subprocess.Popen(

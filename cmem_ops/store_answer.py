@@ -121,6 +121,7 @@ class Answer:
     info: dict[str, str] = field(default_factory=dict)
     config: dict[str, str] = field(default_factory=dict)  # CONFIG values read to explain a failure
     ping_ms: float | None = None
+    info_error: RespError | None = None  # why INFO was refused (NOPERM, renamed), when it was
     failure: Failure | None = None
     error: BaseException | None = None
     user_exists: bool | None = None      # on WRONGPASS for a named user: None when it could not be told
@@ -168,13 +169,14 @@ def read_answer(conn: StoreConnection, started: float | None = None) -> Answer:
     except (OSError, RespError) as exc:
         return _done(base, started, failure=failure or failure_of(exc), error=error or exc, ping_ms=ping_ms)
     info = parse_info(info_reply.decode("utf-8", "replace")) if isinstance(info_reply, bytes) else {}
+    info_error = info_reply if isinstance(info_reply, RespError) else None
     user = whoami.decode() if isinstance(whoami, bytes) else conn.user
     if user is None and isinstance(whoami, UnknownCommandError):
         user = "default"  # before ACLs (Redis < 6) every connection is the default user
     config = _config(conn, "dir") if failure is Failure.MISCONF or info.get("aof_last_write_status") == "err" else {}
     flavour, version = detect_flavour(info) if info else (None, None)
     return _done(base, started, user=user, flavour=flavour, version=version, role=info.get("role"), info=info,
-                 config=config, ping_ms=ping_ms, failure=failure, error=error)
+                 config=config, ping_ms=ping_ms, info_error=info_error, failure=failure, error=error)
 
 
 def _done(base: Answer, started: float, **changes: object) -> Answer:

@@ -27,6 +27,15 @@ RespError)` keeps catching everything):
         └── RespProtocolError          bytes that are not RESP (resp.py)
     RespError and its subclasses       the server's error replies (resp.py)
 
+Typical use (a new probe):
+
+    answer = ask(target, 2.0)                       # store_answer.py
+    if not answer.ok:
+        d = diagnose(answer, StoreHints.for_mode(mode, target), 2.0)   # probes/redis_conn.py: words + fix
+    with open_store(target, 2.0) as conn:           # then ask what you need
+        replicas = conn.command("ROLE")
+    ask(target, 2.0, ssl_context=ssl.create_default_context(cafile=ca))   # a private CA for rediss://
+
 Cheap to import (no ssl unless TLS is used): `cmem-ops status` goes through here.
 """
 
@@ -67,10 +76,12 @@ class PlainToTlsError(ConnectionError):
 class StoreConnection:
     """One open connection to a Redis-compatible server; each command is bounded by `timeout` seconds."""
 
-    def __init__(self, target: RedisTarget, sock: socket.socket, timeout: float, *, tls: bool) -> None:
+    def __init__(self, target: RedisTarget, sock: socket.socket, timeout: float, *, tls: bool,
+                 detect_tls: bool = True) -> None:
         self.target = target
         self.timeout = timeout
         self.tls = tls
+        self._detect_tls = detect_tls and not tls  # on a failed first reply, ask whether it wanted TLS
         self.user: str | None = None  # the ACL user AUTH succeeded as; None when no AUTH was sent
         self._sock = sock
         self._parser = RespParser()
@@ -117,7 +128,7 @@ class StoreConnection:
                     return reply  # type: ignore[return-value]
                 self._fill(deadline)
         except (ConnectionError, RespProtocolError) as exc:
-            if not self.tls and self._replies == 0 and _speaks_tls(self.target, min(self.timeout, 1.0)):
+            if self._detect_tls and self._replies == 0 and _speaks_tls(self.target, min(self.timeout, 1.0)):
                 raise PlainToTlsError(f"{self.target.address} speaks TLS, but the URL is redis://: "
                                       "use rediss://") from exc
             raise
@@ -154,9 +165,8 @@ def default_ssl_context() -> ssl.SSLContext:
 def open_store(target: RedisTarget, timeout: float = 2.0, *, authenticate: bool = True,
                ssl_context: ssl.SSLContext | None = None) -> StoreConnection:
     """Connect (TLS for rediss://), AUTH and SELECT; every step bounded by `timeout` (errors: module docstring)."""
-    raw = _connect(target, timeout)
+    raw = sock = _connect(target, timeout)
     try:
-        sock = raw
         if target.tls:
             sock = _handshake(raw, target, timeout, ssl_context)
         conn = StoreConnection(target, sock, timeout, tls=target.tls)
@@ -173,6 +183,7 @@ def open_store(target: RedisTarget, timeout: float = 2.0, *, authenticate: bool 
         return conn
     except BaseException:
         with contextlib.suppress(OSError):
+            sock.close()  # the TLS socket once wrapped (wrapping detaches `raw`)
             raw.close()
         raise
 
@@ -198,7 +209,7 @@ def _handshake(raw: socket.socket, target: RedisTarget, timeout: float,
 def _speaks_plain(target: RedisTarget, timeout: float) -> bool:
     """True when a plain-text PING to `target` gets any RESP reply (PONG, NOAUTH, ...)."""
     try:
-        with StoreConnection(target, _connect(target, timeout), timeout, tls=True) as conn:
+        with StoreConnection(target, _connect(target, timeout), timeout, tls=False, detect_tls=False) as conn:
             conn.pipeline(("PING",))
         return True
     except (OSError, RespError):

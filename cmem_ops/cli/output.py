@@ -7,7 +7,6 @@ rendered by one function, `report_error`, called once from main().
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -19,6 +18,8 @@ from ..redaction import redact_text
 from ..result import build_envelope, format_envelope
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from ..probes.base import Status
 
 T = TypeVar("T")
@@ -80,6 +81,8 @@ def report_error(command: str, as_json: bool, exc: OpsError, type_name: str | No
 
 def parse_date(text: str | None) -> dt.date | None:
     """Parse a --since value (YYYY-MM-DD); a bad one is a usage error with the expected form."""
+    import datetime as dt
+
     if not text:
         return None
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -92,6 +93,16 @@ class _Parser(argparse.ArgumentParser):
         raise HelpShown(status)
 
 
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's raw-description formatter, sized without `shutil` (argparse imports it, with bz2 and
+    lzma, on every add_argument just to ask the terminal width: ~3 ms the status path does not need)."""
+    try:
+        width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(1).columns
+    except (ValueError, OSError):
+        width = 80
+    return argparse.RawDescriptionHelpFormatter(prog, width=max(width - 2, 40))
+
+
 def _converter(option: Option) -> tuple[Callable[[str], Any] | None, list[str] | None]:
     """The argparse type and choices of an option; "module:Enum" types are imported here, lazily."""
     if not isinstance(option.type, str):
@@ -127,7 +138,7 @@ def build_parser(command: Command) -> argparse.ArgumentParser:
         description += "\n\nCommands:\n" + "\n".join(f"  {n.ljust(width)}{first_sentence(t)}" for n, t in under)
     parser = _Parser(prog=" ".join((PROG, *command.words)), description=description,
                      epilog=describe_exit_codes() + command.epilog_extra, allow_abbrev=False,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                     formatter_class=_formatter)
     for option in command.options:
         convert, choices = _converter(option)
         kwargs: dict[str, Any] = {"help": option.help}

@@ -1,26 +1,26 @@
 """The shapes of the command table: Option, Command, Group, and the options shared across commands.
 
-Pure data: nothing here imports argparse or a service, so loading the table costs a few
-milliseconds. An Option is defined once and reused (`JSON`, `timeout(...)`); its validation
-(`at_least`) travels with it, so every command checks `--timeout` the same way.
+Pure data: nothing here imports argparse or a service, so loading the table is cheap (NamedTuples:
+immutable, and cheaper to build at start-up than frozen dataclasses). An Option is defined once
+and reused (`JSON`, `timeout(...)`); its validation (`at_least`) travels with it, so every command
+checks `--timeout` the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class ValueCheckError(ValueError):
     """A command-line value failed its check; the parser reports the message as a usage error."""
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """One command-line option (or positional, when `flags` is a bare name).
 
-    `kind`: "flag" (store_true), "value" (one value), "append" (repeatable, collected in a list).
+    `kind`: "flag" (store_true), "value" (one value), "append" (repeatable, collected in a list),
+    "words" (a positional taking any number of words, collected in a list).
     `type`: a converter str -> value raising ValueCheckError/ValueError, or "module:EnumName"
     (resolved only when this command's parser is built; its values become the choices).
     """
@@ -35,8 +35,7 @@ class Option:
     optional_positional: bool = False
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """A command: its words, a one-line help, a longer description, its options, its lazy handler.
 
     `handler` is "cmem_ops.cli.<module>:<function>"; the function takes the parsed
@@ -56,8 +55,7 @@ class Command:
         return ".".join(self.words)
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """A command group (`store`, `server api-key`): its words and one-line help."""
 
     words: tuple[str, ...]

@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from ..context import build_context
@@ -26,7 +27,16 @@ from .fake_llm import FakeLlm
 from .steps import STEPS, StepDef
 from .world import StepFailed, World, private_env
 
-PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+
+class StepStatus(StrEnum):
+    """A step's verdict; SKIP follows an earlier failure the step depends on."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    SKIP = "SKIP"
+
+
+PASS, FAIL, SKIP = StepStatus.PASS, StepStatus.FAIL, StepStatus.SKIP
 LOG_STEMS = {"redis": "redis", "postgres": "postgres", "server": "server", "worker": "worker",
              "claude-mem": "claude-mem"}
 
@@ -36,7 +46,7 @@ class StepResult:
     """One step's verdict."""
 
     name: str
-    status: str
+    status: StepStatus
     elapsed_s: float
     detail: str
 
@@ -53,7 +63,7 @@ class E2eReport:
 
     @property
     def ok(self) -> bool:
-        return all(s.status == PASS for s in self.steps)
+        return all(s.status is StepStatus.PASS for s in self.steps)
 
 
 def link_runtime(source: Paths, target: Paths) -> bool:

@@ -27,8 +27,7 @@ from subprocess import Popen
 from typing import Protocol
 
 from ..errors import ProcessError
-from ..filelock import exclusive_lock
-from ..paths import Paths, ensure_private_dir
+from ..paths import Paths, ensure_private_dir, private_lock
 from ..pidfile import PidRecord, identify, read_pidfile, read_proc, write_pidfile
 from ..runner import Runner, build_env
 from ..supervisor import terminate
@@ -111,10 +110,12 @@ def log_files(paths: Paths, component_log: str) -> list[Path]:
 
 
 @contextmanager
-def lifecycle_lock(paths: Paths) -> Iterator[None]:
-    """Serialise starts and stops of the server and workers across cmem-ops processes."""
-    ensure_private_dir(paths.run_dir)
-    with exclusive_lock(paths.run_dir / ".lifecycle.lock"):
+def lifecycle_lock(paths: Paths, *, create: bool = True) -> Iterator[None]:
+    """Serialise starts and stops of the server and workers across cmem-ops processes.
+
+    A stop passes `create=False`: with no run dir there is no record to act on, and nothing is created.
+    """
+    with private_lock(paths.run_dir / ".lifecycle.lock", create=create):
         yield
 
 

@@ -13,6 +13,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,15 +34,21 @@ KEY_PG_BINDIR = "CMEM_OPS_POSTGRES_BINDIR"
 KEY_PG_USER = "CMEM_OPS_POSTGRES_USER"
 KEY_PG_ROOT = "CMEM_OPS_POSTGRES_ROOT"
 OWN_KEYS = (KEY_DATABASE_URL, KEY_PG_MODE)
-MANAGED = "managed"
-EXTERNAL = "external"
+
+
+class PgMode(StrEnum):
+    """Whose Postgres it is: ours (a private cluster cmem-ops runs) or the user's (never started or stopped)."""
+
+    MANAGED = "managed"
+    EXTERNAL = "external"
+    UNKNOWN = "unknown"  # status only: the settings could not be read
 
 
 @dataclass(frozen=True)
 class PgStatus:
     """What `cmem-ops postgres status` reports (the URL is redacted)."""
 
-    mode: str  # "managed" | "external"
+    mode: PgMode
     running: bool
     url: str | None
     port: int | None
@@ -52,25 +59,25 @@ class PgStatus:
     hint: str | None
 
 
-def postgres_mode(ctx: Context, state: ClusterState | None = None) -> str:
+def postgres_mode(ctx: Context, state: ClusterState | None = None) -> PgMode:
     """managed | external, from the configured URL and CMEM_OPS_POSTGRES_MODE (see module docstring)."""
     explicit = (ctx.settings.get(KEY_PG_MODE) or "").strip().lower()
-    if explicit not in ("", MANAGED, EXTERNAL):
+    if explicit not in ("", PgMode.MANAGED, PgMode.EXTERNAL):
         raise ConfigError(f"{KEY_PG_MODE}={explicit!r} ({ctx.settings.source(KEY_PG_MODE)}) is not managed or external",
                           hint=f"set {KEY_PG_MODE}=managed, or remove it")
     url = ctx.settings.get(KEY_DATABASE_URL)
-    if explicit == EXTERNAL and url:
-        return EXTERNAL
+    if explicit == PgMode.EXTERNAL and url:
+        return PgMode.EXTERNAL
     state = state if state is not None else cluster.load_state(ctx.paths)
     if url and (state is None or url != state.url()):
-        return EXTERNAL
-    return MANAGED
+        return PgMode.EXTERNAL
+    return PgMode.MANAGED
 
 
 def database_url(ctx: Context) -> str | None:
     """The unredacted URL claude-mem should use: an external one if configured, else the managed cluster's."""
     state = cluster.load_state(ctx.paths)
-    if postgres_mode(ctx, state) == EXTERNAL:
+    if postgres_mode(ctx, state) is PgMode.EXTERNAL:
         return ctx.settings.get(KEY_DATABASE_URL)
     return state.url() if state is not None and state.initialized else None
 
@@ -106,7 +113,7 @@ def _new_state(ctx: Context, bins: binaries.PgBinaries, user: ClusterUser) -> Cl
 
 def start(ctx: Context, timeout: float = 60) -> PgStatus:
     """Start the managed cluster (initdb + createdb on first start); idempotent; external URLs are left alone."""
-    if postgres_mode(ctx) == EXTERNAL:
+    if postgres_mode(ctx) is PgMode.EXTERNAL:
         return status(ctx)
     deadline = Deadline.after(timeout)
     with cluster.cluster_lock(ctx.paths):
@@ -114,7 +121,7 @@ def start(ctx: Context, timeout: float = 60) -> PgStatus:
         record = cluster.running_record(ctx.paths, state, adopt=True)
         if record is None or state is None or not state.database_created:
             state = _bring_up(ctx, state, record is not None, deadline)
-        write_settings_keys(ctx.paths, {KEY_DATABASE_URL: state.url(), KEY_PG_MODE: MANAGED})
+        write_settings_keys(ctx.paths, {KEY_DATABASE_URL: state.url(), KEY_PG_MODE: PgMode.MANAGED.value})
     return status(ctx.reload())
 
 
@@ -154,9 +161,9 @@ def _bring_up(ctx: Context, state: ClusterState | None, running: bool, deadline:
 
 def stop(ctx: Context, timeout: float = 30) -> PgStatus:
     """Stop the managed cluster (pg_ctl stop -m fast) only when its identity proves it is ours; data is kept."""
-    if postgres_mode(ctx) == EXTERNAL:
+    if postgres_mode(ctx) is PgMode.EXTERNAL:
         return status(ctx)
-    with cluster.cluster_lock(ctx.paths):
+    with cluster.cluster_lock(ctx.paths, create=False):
         state = cluster.load_state(ctx.paths)
         record = cluster.running_record(ctx.paths, state, adopt=True)
         if record is None or state is None:
@@ -176,11 +183,11 @@ def _external_status(url: str) -> PgStatus:
     try:
         port = parts.port or 5432
     except ValueError:
-        return PgStatus(EXTERNAL, False, redact_text(url), None, None, None, None,
+        return PgStatus(PgMode.EXTERNAL, False, redact_text(url), None, None, None, None,
                         f"{KEY_DATABASE_URL} has an invalid port", f"fix {KEY_DATABASE_URL}")
     host = parts.hostname or "localhost"
     answers = _tcp_answers(host, port)
-    return PgStatus(EXTERNAL, answers, redact_text(url), port, None, None, None,
+    return PgStatus(PgMode.EXTERNAL, answers, redact_text(url), port, None, None, None,
                     None if answers else f"nothing answers on {host}:{port}",
                     None if answers else f"start that Postgres, or unset {KEY_DATABASE_URL} to use the managed one: "
                                          "cmem-ops postgres start")
@@ -201,18 +208,18 @@ def status(ctx: Context) -> PgStatus:
 
 def _status(ctx: Context, down_is_ok: bool) -> PgStatus:
     state = cluster.load_state(ctx.paths)
-    if postgres_mode(ctx, state) == EXTERNAL:
+    if postgres_mode(ctx, state) is PgMode.EXTERNAL:
         return _external_status(ctx.settings.get(KEY_DATABASE_URL) or "")
     if state is None or not state.initialized:
-        return PgStatus(MANAGED, False, None, state.port if state else None, None, None,
+        return PgStatus(PgMode.MANAGED, False, None, state.port if state else None, None, None,
                         state.pgdata if state else None, "the managed cluster is not initialized yet",
                         "cmem-ops postgres start")
     record = cluster.running_record(ctx.paths, state)
     url = redact_text(state.url())
     if record is None:
         if down_is_ok:  # after stop, not running is the wanted state, not a problem
-            return PgStatus(MANAGED, False, url, state.port, None, state.version, state.pgdata, None, None)
-        return PgStatus(MANAGED, False, url, state.port, None, state.version, state.pgdata,
+            return PgStatus(PgMode.MANAGED, False, url, state.port, None, state.version, state.pgdata, None, None)
+        return PgStatus(PgMode.MANAGED, False, url, state.port, None, state.version, state.pgdata,
                         "the managed cluster is not running", "cmem-ops postgres start")
     problem = hint = None
     if not port_answers(HOST, state.port):
@@ -220,4 +227,4 @@ def _status(ctx: Context, down_is_ok: bool) -> PgStatus:
         hint = f"read the log: {ctx.paths.log_file(cluster.COMPONENT)}"
     elif not state.database_created:
         problem, hint = f"database {state.database} was not created yet", "cmem-ops postgres start"
-    return PgStatus(MANAGED, True, url, state.port, record.pid, state.version, state.pgdata, problem, hint)
+    return PgStatus(PgMode.MANAGED, True, url, state.port, record.pid, state.version, state.pgdata, problem, hint)

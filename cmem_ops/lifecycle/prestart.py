@@ -18,9 +18,8 @@ from ..errors import ConfigError, MissingError, NotRunningError
 from ..probes.base import ProbeResult
 from ..redaction import redact_text
 from ..redis_url import parse_redis_url
-from ..resp import RespAuthError, RespError
 from ..runtime.locate import Runtime, find_runtime
-from ..store_client import open_store
+from ..store_answer import Failure, ask
 from .stack_config import ensure_config
 
 DEPENDENCY_TIMEOUT_S = 2.0
@@ -52,20 +51,28 @@ def is_docker(ctx: Context) -> bool:
     return detect_docker(ctx.settings.env)
 
 
+# Failures the URL in settings causes (wrong credentials, database, scheme): a config error, not "down".
+CONFIG_FAILURES = frozenset({Failure.NOAUTH, Failure.WRONGPASS, Failure.NO_PASSWORD_SET, Failure.DB_RANGE,
+                             Failure.TLS_TO_PLAIN, Failure.PLAIN_TO_TLS})
+
+
 def check_queue_store(cfg: StackConfig, timeout: float = DEPENDENCY_TIMEOUT_S) -> None:
     """PING the queue store with the configured credentials; NotRunningError with the fix otherwise."""
     if not cfg.redis_url:
         raise ConfigError("no queue store URL is configured (CLAUDE_MEM_REDIS_URL)", hint="cmem-ops store start")
     target = parse_redis_url(cfg.redis_url)
-    try:
-        with open_store(target, timeout) as conn:
-            conn.command("PING")
-    except RespAuthError as exc:
-        raise ConfigError(f"the queue store at {target.address} refused our password: {exc}",
-                          hint="check the password in CLAUDE_MEM_REDIS_URL") from None
-    except (OSError, RespError) as exc:
-        raise NotRunningError(f"the queue store at {target.address} does not answer ({exc})",
-                              hint="cmem-ops store start   (or cmem-ops stack up)") from None
+    answer = ask(target, timeout)
+    if answer.ok:
+        return
+    from ..probes.redis_conn import StoreHints, diagnose  # lazy: only a failing check needs the words
+
+    hints = StoreHints.for_mode("external", target)
+    d = diagnose(answer, hints, timeout)
+    if answer.failure in CONFIG_FAILURES:
+        raise ConfigError(f"the queue store at {target.address}: {d.summary}", hint=d.hint)
+    raise NotRunningError(f"the queue store at {target.address} does not answer as it should: {d.summary}",
+                          hint=d.hint if answer.failure not in (Failure.REFUSED, Failure.CONNECT_TIMEOUT)
+                          else "cmem-ops store start   (or cmem-ops stack up)")
 
 
 def check_postgres(cfg: StackConfig, timeout: float = DEPENDENCY_TIMEOUT_S) -> None:

@@ -168,7 +168,7 @@ def describe_listener(cfg: StackConfig) -> str:
 
 def stop(ctx: Context, *, timeout: float = STOP_TIMEOUT_S) -> ServerStop:
     """Stop our HTTP server (SIGTERM to its group, SIGKILL after `timeout`); anything not ours is left alone."""
-    with lifecycle_lock(ctx.paths):
+    with lifecycle_lock(ctx.paths, create=False):
         how, pid = bundle.stop_component(ctx.paths, SERVER, grace_s=timeout)
     if how in ("terminated", "killed"):
         _remove_stale_claude_mem_pidfiles(ctx.paths, pid)

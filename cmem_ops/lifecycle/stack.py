@@ -127,7 +127,8 @@ def up(ctx: Context, *, workers: int = 1, timeout: float = UP_TIMEOUT_S,
         if not pg.running or pg.problem:
             raise ProcessError(f"Postgres ({pg.mode}, {pg.url}) is not usable: {pg.problem or 'not running'}",
                                hint=pg.hint or "cmem-ops postgres status")
-        owner = f"managed, pid {pg.pid}" if pg.mode == pg_service.MANAGED else "external (not ours: never stopped)"
+        managed = pg.mode is pg_service.PgMode.MANAGED
+        owner = f"managed, pid {pg.pid}" if managed else "external (not ours: never stopped)"
         out += ["ready", f"{owner}, port {pg.port}"]
     ctx = ctx.reload()
     say("server...")
@@ -175,7 +176,7 @@ def down(ctx: Context, *, timeout: float = 30.0) -> StackDown:
 
     def postgres() -> tuple[str, str]:
         before = pg_service.status(ctx)
-        if before.mode != pg_service.MANAGED:
+        if before.mode is not pg_service.PgMode.MANAGED:
             return "kept", f"external {before.url}: cmem-ops never stops it"
         if not before.running:
             return "not-running", "the managed cluster was not running"
@@ -207,7 +208,7 @@ def status(ctx: Context, *, timeout: float = 2.0) -> StackStatus:
     try:
         pg = pg_service.status(ctx)
     except OpsError as exc:
-        pg = PgStatus("unknown", False, None, None, None, None, None, exc.message, exc.hint)
+        pg = PgStatus(pg_service.PgMode.UNKNOWN, False, None, None, None, None, None, exc.message, exc.hint)
     srv = server_service.status(ctx, timeout=timeout)
     workers = worker_service.status(ctx)
     problems = []

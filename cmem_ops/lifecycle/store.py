@@ -135,6 +135,9 @@ def stop(ctx: Context, *, timeout: float = 15.0) -> process.StopResult:
     if mode is not RedisMode.MANAGED:
         return process.StopResult(process.StopOutcome.NOT_RUNNING, None, "",
                                   f"the queue store is {mode.value}: cmem-ops never stops it")
+    if not ctx.paths.redis_dir.is_dir():  # no PID file can exist: nothing to stop, and nothing is created
+        return process.StopResult(process.StopOutcome.NOT_RUNNING, None, "",
+                                  "the managed store is not running (no PID file)")
     target = ctx.settings.redis_target()
     return process.stop_store(ctx.paths, target.password if target else None, timeout)
 

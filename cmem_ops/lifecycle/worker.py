@@ -143,7 +143,7 @@ def stop(ctx: Context, *, timeout: float = STOP_TIMEOUT_S, count: int | None = N
     """Stop our workers (all, or only those numbered above `count`); anything not ours is left alone."""
     t0 = time.monotonic()
     lines = []
-    with lifecycle_lock(ctx.paths):
+    with lifecycle_lock(ctx.paths, create=False):
         for name in worker_components(ctx.paths):
             index = bundle.worker_index(name)
             if count is not None and index is not None and index <= count:

@@ -17,9 +17,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from ..errors import ConflictError, OpsTimeoutError, ProcessError
-from ..filelock import exclusive_lock
 from ..logs import tail_lines
-from ..paths import Paths, ensure_private_dir, write_private_file
+from ..paths import Paths, ensure_private_dir, private_lock, write_private_file
 from ..pidfile import PidRecord, ProcInfo, identify, read_pidfile, read_proc, write_pidfile
 from ..runner import Runner
 from ..supervisor import wait_gone
@@ -70,10 +69,9 @@ def save_state(paths: Paths, state: ClusterState) -> None:
 
 
 @contextmanager
-def cluster_lock(paths: Paths) -> Iterator[None]:
-    """Serialise start/stop of the managed cluster across processes."""
-    ensure_private_dir(state_dir(paths))
-    with exclusive_lock(state_dir(paths) / ".lock"):
+def cluster_lock(paths: Paths, *, create: bool = True) -> Iterator[None]:
+    """Serialise start/stop of the managed cluster across processes (a stop: `create=False`, see paths.private_lock)."""
+    with private_lock(state_dir(paths) / ".lock", create=create):
         yield
 
 

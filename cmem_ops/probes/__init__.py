@@ -1,7 +1,7 @@
 """Health probes: one module per concern, each returning ProbeResult values (base.py).
 
     base.py            ProbeResult, Status, Group
-    redis_conn.py      TCP connect, PING/AUTH, and the INFO/CONFIG snapshot the store checks read
+    redis_conn.py      TCP connect, PING/AUTH, the INFO/CONFIG snapshot; diagnose(): a server's reply -> cause + fix
     redis_checks.py    pure verdicts over a snapshot: version, eviction policy, persistence, memory,
                        clients, latency, exposure, Dragonfly flags
     lua.py             EVAL "return 1" 0 (BullMQ is all Lua)

@@ -3,6 +3,7 @@ PID files that still name live processes of ours."""
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -12,6 +13,10 @@ from ..paths import Paths
 from ..pidfile import identify, read_pidfile
 from ..settings import read_settings_file
 from .base import Group, ProbeResult, Status, Stopwatch
+
+PROBE_BYTES = 4096
+FULL_BYTES = 1024 * 1024  # less than one AOF rewrite buffer: call the disk full
+LOW_SPACE_BYTES = 64 * 1024 * 1024  # below this a queue store's AOF rewrite can fail
 
 
 def probe_files(paths: Paths) -> list[ProbeResult]:
@@ -26,17 +31,42 @@ def _data_dir(paths: Paths) -> ProbeResult:
         return ProbeResult("data dir", where, Status.WARN, "does not exist yet", hint="cmem-ops up", group=Group.FILES,
                            required=False).timed(sw.ms)
     try:
+        # Write and sync real bytes: on a full disk an empty file can still be created.
         fd, name = tempfile.mkstemp(prefix=".cmem-ops-probe-", dir=paths.data_dir)
-        os.close(fd)
-        os.unlink(name)
+        try:
+            os.write(fd, b"\0" * PROBE_BYTES)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(name)
     except OSError as exc:
-        return ProbeResult("data dir", where, Status.FAIL, f"not writable: {exc.strerror}",
-                           hint=f"chown -R $(id -un) {where} && chmod 700 {where}", group=Group.FILES).timed(sw.ms)
+        fix = f"free disk space on {where} (df -h {where})" if exc.errno in (errno.ENOSPC, errno.EDQUOT) \
+            else f"chown -R $(id -un) {where} && chmod 700 {where}"
+        return ProbeResult("data dir", where, Status.FAIL, f"not writable: {exc.strerror}", hint=fix,
+                           group=Group.FILES).timed(sw.ms)
+    free = _free_bytes(paths.data_dir)
+    if free is not None and free < FULL_BYTES:
+        return ProbeResult("data dir", where, Status.FAIL, f"disk full: only {free // 1024} KiB free",
+                           detail="the queue store refuses writes (MISCONF) once its disk is full",
+                           hint=f"free disk space on {where} (df -h {where})", group=Group.FILES).timed(sw.ms)
+    if free is not None and free < LOW_SPACE_BYTES:
+        return ProbeResult("data dir", where, Status.WARN, f"disk nearly full: {free // (1024 * 1024)} MiB free",
+                           detail="the queue store refuses writes (MISCONF) once its disk is full",
+                           hint=f"free disk space on {where} (df -h {where})", group=Group.FILES,
+                           required=False).timed(sw.ms)
     mode = paths.data_dir.stat().st_mode & 0o777
     if mode & 0o077:
         return ProbeResult("data dir", where, Status.WARN, f"writable, but mode {mode:o} lets other users in",
                            hint=f"chmod 700 {where}", group=Group.FILES, required=False).timed(sw.ms)
     return ProbeResult("data dir", where, Status.OK, "writable, private (0700)", group=Group.FILES).timed(sw.ms)
+
+
+def _free_bytes(path: Path) -> int | None:
+    try:
+        st = os.statvfs(path)
+    except (OSError, AttributeError):  # statvfs is POSIX-only
+        return None
+    return st.f_bavail * st.f_frsize
 
 
 def _settings(paths: Paths) -> ProbeResult:

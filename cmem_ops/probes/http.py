@@ -1,21 +1,26 @@
 """The claude-mem server's HTTP surface: /healthz, /v1/info, /api/health, an authenticated read.
 
-Requests go through the one HTTP client (cmem_ops/http_client.py), never through a proxy.
+Requests go through the one HTTP client (cmem_ops/http_client.py), never through a proxy; it is
+imported when the probe runs, so `doctor --only store` does not pay for http.client (~30 ms).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..http_client import Failure, HttpError, HttpResponse, request
 from ..redaction import redact_text
 from .base import Group, ProbeResult, Status, Stopwatch
+
+if TYPE_CHECKING:
+    from ..http_client import HttpError, HttpResponse
 
 
 def probe_http(base_url: str, api_key: str | None, timeout: float, required: bool = True,
                budget: Callable[[], float] | None = None) -> list[ProbeResult]:
     """Probe the server at `base_url`; each request waits at most `timeout` s, and never past `budget()` s."""
+    from ..http_client import HttpError, request
+
     base = base_url.rstrip("/")
     label = redact_text(base)
     results: list[ProbeResult] = []
@@ -27,11 +32,15 @@ def probe_http(base_url: str, api_key: str | None, timeout: float, required: boo
             return request("GET", base + path, headers=headers, timeout=wait), None, sw.ms
         except HttpError as exc:
             return None, describe(exc, wait), sw.ms
+        except ValueError as exc:  # not an http(s) URL, or a port that is not a number
+            return None, f"invalid server URL: {redact_text(str(exc))}", sw.ms
 
     resp, err, ms = get("/healthz")
     if resp is None:
         results.append(ProbeResult("healthz", label, Status.FAIL, f"GET /healthz: {err}",
-                                   hint="start the server: cmem-ops server start   (or cmem-ops stack up)",
+                                   hint=("fix CLAUDE_MEM_SERVER_HOST / CLAUDE_MEM_SERVER_PORT in settings.json"
+                                         if (err or "").startswith("invalid server URL") else
+                                         "start the server: cmem-ops server start   (or cmem-ops stack up)"),
                                    group=Group.SERVER, required=required).timed(ms))
         return results
     body = resp.json_object()
@@ -143,6 +152,8 @@ def judge_api_health(body: dict[str, Any], label: str) -> ProbeResult:
 
 def describe(exc: HttpError, wait: float) -> str:
     """A probe's words for a failed request; a timeout says `within`, which the stack checks look for (pure)."""
+    from ..http_client import Failure
+
     if exc.kind is Failure.TIMEOUT:
         return f"no answer within {wait:.1f}s"
     if exc.kind is Failure.REFUSED:

@@ -9,7 +9,7 @@ from ..store.binaries import MIN_REDIS
 from ..store.flavour import Flavour, detect_flavour
 from ..versions import at_least
 from .base import ProbeResult, Status
-from .redis_conn import StoreHints, StoreSnapshot
+from .redis_conn import StoreHints, StoreSnapshot, persistence_fix
 
 MIN_REDIS_TEXT = ".".join(map(str, MIN_REDIS))
 MEMORY_WARN, MEMORY_FAIL = 0.80, 0.95
@@ -26,6 +26,12 @@ def check_version(snap: StoreSnapshot, label: str, hints: StoreHints) -> ProbeRe
         return ProbeResult("server", label, Status.FAIL, f"{text} is older than Redis 6.2, the oldest BullMQ supports",
                            hint="upgrade the server, or let cmem-ops manage Valkey: cmem-ops install", data=data)
     return ProbeResult("server", label, Status.OK, text, data=data)
+
+
+def _config_for_fix(snap: StoreSnapshot) -> dict[str, str]:
+    if snap.config is None:
+        return {"dir!": f"CONFIG is refused: {snap.config_error or 'disabled'}"}
+    return snap.config
 
 
 def check_policy(snap: StoreSnapshot, label: str, hints: StoreHints) -> ProbeResult:
@@ -59,9 +65,9 @@ def check_persistence(snap: StoreSnapshot, label: str, hints: StoreHints) -> Pro
     url = snap.target.url(redact=True)
     if info.get("aof_last_write_status", "ok") != "ok":
         return ProbeResult("persistence", label, Status.FAIL, "the last AOF write failed: jobs are not being saved",
-                           detail="usually a full disk or a permission problem in the data dir",
-                           hint="free disk space under the store's data dir (df -h), then: " + hints.restart,
-                           data=data)
+                           detail="aof_last_write_status:err: usually a full disk, or the data dir is gone or "
+                                  "not writable", hint=persistence_fix(_config_for_fix(snap), hints),
+                           data={**data, "dir": (snap.config or {}).get("dir")})
     problems = []
     if info.get("rdb_last_bgsave_status", "ok") != "ok":
         problems.append("the last RDB snapshot failed")

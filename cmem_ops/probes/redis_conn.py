@@ -1,8 +1,12 @@
 """Connect to the queue store: TCP, PING (with AUTH), and one INFO + CONFIG snapshot for the checks.
 
 The connection comes from store_client.open_store and what answered from store_answer; this module
-turns a failed Answer into words and a fix (`diagnose`, pure), the one mapping from a server's
-replies to causes that every probe and start check uses.
+turns a failed Answer into words and a fix, the one mapping from a server's replies to causes that
+every probe and start check uses:
+
+    diagnose(answer, hints, timeout) -> Diagnosis          pure: probe name, status, summary, detail, hint
+    explain_failure(target, exc, timeout, mode) -> Diagnosis   for code that caught an open_store error
+    connect(target, timeout, hints, label)                 the doctor's tcp + ping probes and snapshot
 """
 
 from __future__ import annotations
@@ -133,6 +137,11 @@ def diagnose(answer: Answer, hints: StoreHints, timeout: float) -> Diagnosis:
     return Diagnosis("ping", Status.FAIL, f"PING failed: {text}", "", hints.inspect)
 
 
+def explain_failure(target: RedisTarget, exc: BaseException, timeout: float, mode: str = "external") -> Diagnosis:
+    """Words and fix for an error open_store / StoreConnection raised (a second look may open one connection)."""
+    return diagnose(answer_for_failure(target, exc, timeout), StoreHints.for_mode(mode, target), timeout)
+
+
 def _auth(answer: Answer, hints: StoreHints, text: str) -> Diagnosis:
     t = answer.target
     if answer.failure is Failure.NOAUTH:
@@ -173,6 +182,8 @@ def persistence_fix(config: dict[str, str], hints: StoreHints) -> str:
     where = config.get("dir")
     if where:
         return f"free disk space on {where} (df -h {where}); writes resume once a save succeeds: cmem-ops doctor"
+    if where == "":  # getcwd() failed in the server: its working dir was removed
+        return f"the store's data dir was removed while it ran (CONFIG GET dir is empty): {hints.restart}"
     why = config.get("dir!", "CONFIG GET dir is not allowed")
     return (f"free disk space in the store's data dir (its path is unknown: {why}); "
             f"writes resume once a save succeeds: cmem-ops doctor")
@@ -198,8 +209,14 @@ def connect(target: RedisTarget, timeout: float, hints: StoreHints, label: str
                            ).timed(sw.ms)]
     if not answer.info:
         conn.close()
-        results.append(ProbeResult("info", label, Status.FAIL, f"INFO failed: {answer.error or 'empty reply'}",
-                                   hint="the queue store must allow INFO; check its ACL / rename-command settings"))
+        refused = answer.info_error
+        if isinstance(refused, NoPermError):
+            d = _noperm(answer, refused)
+            results.append(ProbeResult("info", label, Status.FAIL, d.summary, detail=d.detail, hint=d.hint))
+        else:
+            results.append(ProbeResult("info", label, Status.FAIL, f"INFO failed: {refused or 'empty reply'}",
+                                       hint="the queue store must allow INFO; check its ACL / rename-command "
+                                            "settings"))
         return results, None, None
     config: dict[str, str] | None = {}
     config_error = None
@@ -225,7 +242,14 @@ def _failed(answer: Answer, hints: StoreHints, timeout: float, label: str, sw: S
     failed = ProbeResult(d.probe, label, d.status, d.summary, detail=d.detail, hint=d.hint, data=data).timed(sw.ms)
     if d.probe == "tcp":
         return [failed]
-    return [ProbeResult("tcp", label, Status.OK, f"connected to {answer.address}").timed(sw.ms), failed]
+    results = [ProbeResult("tcp", label, Status.OK, f"connected to {answer.address}").timed(sw.ms), failed]
+    if answer.failure is Failure.MISCONF:  # the cause is persistence: say so where people look for it
+        keys = ("aof_last_write_status", "rdb_last_bgsave_status")
+        statuses: dict[str, str] = {k: answer.info[k] for k in keys if k in answer.info}
+        results.append(ProbeResult("persistence", label, Status.FAIL, "writes are refused: the store cannot save "
+                                   "its data (MISCONF)", detail=", ".join(f"{k}:{v}" for k, v in statuses.items()),
+                                   hint=d.hint, data={**statuses, "dir": answer.config.get("dir")}).timed(sw.ms))
+    return results
 
 
 def close_quietly(conn: StoreConnection | None) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..runtime.install import RuntimeInstall
+from ..runtime.install import RuntimeInstall, RuntimeOutcome
 
 
 def format_install(result: RuntimeInstall) -> list[str]:
     """The lines of `cmem-ops server install` (pure)."""
     rt = result.runtime
-    head = (f"claude-mem {rt.version} is already installed" if result.outcome == "already-installed"
+    head = (f"claude-mem {rt.version} is already installed" if result.outcome is RuntimeOutcome.ALREADY_INSTALLED
             else f"Installed claude-mem {rt.version} in {result.elapsed_s:.1f} s")
     lines = [head + f" ({rt.root}).",
              f"Bundle: {rt.bundle}",

@@ -21,6 +21,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from ..context import Context
@@ -38,11 +39,18 @@ KEY_NPM_CACHE = "CMEM_OPS_NPM_CACHE"
 USAGE_MARKER = "Usage: server-service"
 
 
+class RuntimeOutcome(StrEnum):
+    """What `server install` did."""
+
+    INSTALLED = "installed"
+    ALREADY_INSTALLED = "already-installed"
+
+
 @dataclass(frozen=True)
 class RuntimeInstall:
     """What `cmem-ops server install` did: installed or already there, and the runtime."""
 
-    outcome: str  # "installed" | "already-installed"
+    outcome: RuntimeOutcome
     runtime: Runtime
     elapsed_s: float
     notes: tuple[str, ...] = ()
@@ -57,7 +65,7 @@ def run_install(ctx: Context, version: str = DEFAULT_VERSION, say: Callable[[str
     if existing is not None and _complete(existing):
         _write_current(ctx, version)
         say(f"claude-mem {version} is already installed in {existing.root}")
-        return RuntimeInstall("already-installed", existing, round(time.monotonic() - t0, 3))
+        return RuntimeInstall(RuntimeOutcome.ALREADY_INSTALLED, existing, round(time.monotonic() - t0, 3))
     node, npm = _require_node_npm()
     node_version = _node_version(ctx, node)
     pins = load_pins()
@@ -97,7 +105,7 @@ def run_install(ctx: Context, version: str = DEFAULT_VERSION, say: Callable[[str
                            hint=f"cmem-ops server install --version {version}")
     elapsed = round(time.monotonic() - t0, 3)
     say(f"installed claude-mem {version} in {elapsed:.1f} s ({runtime.interpreter})")
-    return RuntimeInstall("installed", runtime, elapsed, tuple(notes))
+    return RuntimeInstall(RuntimeOutcome.INSTALLED, runtime, elapsed, tuple(notes))
 
 
 def install_runtime(ctx: Context, version: str = DEFAULT_VERSION, say: Callable[[str], None] = print,

@@ -6,7 +6,8 @@ import time
 from dataclasses import dataclass
 
 from ..redis_url import RedisTarget
-from ..resp import RespAuthError, RespError, parse_config_pairs, parse_info
+from ..resp import RespError, parse_config_pairs, parse_info
+from ..store_answer import Failure, ask
 from ..store_client import open_store
 from .flavour import Flavour, detect_flavour
 
@@ -57,14 +58,10 @@ def read_facts(target: RedisTarget, timeout: float = 2.0) -> ServerFacts:
 
 def describe_listener(host: str, port: int, timeout: float = 1.0) -> str:
     """Say what answers on host:port, for 'port already in use' messages (never raises)."""
-    try:
-        with open_store(RedisTarget(host, port), timeout, authenticate=False) as conn:
-            try:
-                conn.command("PING")
-            except RespAuthError:
-                return "a Redis-compatible server that requires a password"
-            info = parse_info(conn.text("INFO", "server"))
-            flavour, version = detect_flavour(info)
-            return f"{flavour.display} {version} (pid {info.get('process_id', '?')}) without a password"
-    except (OSError, RespError, ValueError):
-        return "a program that does not answer the Redis protocol"
+    answer = ask(RedisTarget(host, port), timeout)
+    if answer.failure is Failure.NOAUTH:
+        return "a Redis-compatible server that requires a password"
+    if answer.ok and answer.flavour is not None:
+        pid = answer.info.get("process_id", "?")
+        return f"{answer.flavour.display} {answer.version} (pid {pid}) without a password"
+    return "a program that does not answer the Redis protocol"

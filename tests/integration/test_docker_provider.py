@@ -28,6 +28,7 @@ from cmem_ops.installers.container import (
     run_container,
     stop_container,
 )
+from tests.envelope import check_envelope
 from tests.support import free_port, run_cli, user_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
@@ -134,6 +135,7 @@ def test_cli_install_docker_then_uninstall_keeps_the_volume_until_purged(client,
         out = run_cli(env, "install", "--non-interactive", "--provider", "docker", "--image", IMAGE, "--json",
                       timeout=120)
         assert out.returncode == 0, out.stdout + out.stderr
+        check_envelope(out, "install")
         data = json.loads(out.stdout)["data"]
         assert data["mode"] == "docker" and data["action"] == "installed" and data["started"] is True
         settings = json.loads(settings_file.read_text())

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.envelope import check_envelope
 from tests.integration.test_tarball_install import NAME, Mirror, build_tarball, write_manifest
 from tests.support import REPO, pid_alive, real_binaries, real_server, run_cli, user_env
 
@@ -62,6 +63,7 @@ def test_non_interactive_with_nothing_available_fails_with_the_exact_command(env
 def test_no_tty_is_non_interactive_and_json_carries_the_hint(env):
     out = run_cli(env, "install", "--ignore-local", "--json")  # stdin is not a TTY here
     assert out.returncode == 4
+    check_envelope(out, "install")
     envelope = json.loads(out.stdout)
     assert envelope["ok"] is False and envelope["command"] == "install"
     assert envelope["error"]["type"] == "MissingError" and envelope["error"]["exit_code"] == 4
@@ -82,6 +84,7 @@ def test_working_env_url_is_used(env, valkey):
     env["CLAUDE_MEM_REDIS_URL"] = valkey.url
     out = run_cli(env, "install", "--non-interactive", "--json")
     assert out.returncode == 0, out.stderr
+    check_envelope(out, "install")
     data = json.loads(out.stdout)["data"]
     assert data["action"] == "use-url" and data["mode"] == "external"
     assert "s3cret" not in out.stdout
@@ -143,6 +146,7 @@ def test_local_binary_is_managed_then_uninstall_keeps_data_unless_purged(env):
 
     out = run_cli(env, "uninstall", "--json")
     assert out.returncode == 0, out.stderr
+    check_envelope(out, "uninstall")
     data = json.loads(out.stdout)["data"]
     assert data["mode"] == "managed" and "stopped" in data["stopped"]
     assert str(data_dir / "redis" / "data") in data["kept"]
@@ -285,6 +289,7 @@ def test_provider_docker_without_an_engine_names_only_dockers_reason(env):
     env = {**env, "DOCKER_HOST": "unix:///tmp/cmemops-no-such-docker.sock"}
     out = run_cli(env, "install", "--non-interactive", "--provider", "docker", "--json")
     assert out.returncode != 0
+    check_envelope(out, "install")
     error = json.loads(out.stdout)["error"]
     assert "docker: " in error["message"] and "SDK" not in error["message"], error
     for other in ("dnf:", "apk:", "pacman:", "apt:", "tarball:", "wheel:"):

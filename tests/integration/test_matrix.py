@@ -24,6 +24,7 @@ from cmem_ops.matrix.targets import load_targets
 from cmem_ops.paths import Paths
 from cmem_ops.probes.bullmq_node import find_node, find_npm, prepare_node_smoke
 from cmem_ops.runner import SubprocessRunner
+from tests.envelope import check_envelope
 from tests.support import real_binaries, real_server, run_cli, user_env
 
 pytestmark = pytest.mark.integration
@@ -44,10 +45,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def run_matrix(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any], str]:
     done = run_cli(env, "matrix", "--json", *args, timeout=RUN_TIMEOUT)
-    try:
-        envelope = json.loads(done.stdout)
-    except json.JSONDecodeError:
-        pytest.fail(f"no JSON envelope (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+    envelope = check_envelope(done, "matrix")  # one envelope (else fails with stdout and stderr), schema-valid
     assert envelope["schema"] == "cmem-ops/v1" and envelope["command"] == "matrix"
     return done.returncode, envelope["data"], done.stderr
 

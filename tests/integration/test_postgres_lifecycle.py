@@ -17,6 +17,7 @@ from cmem_ops.context import build_context
 from cmem_ops.lifecycle import postgres as pg
 from cmem_ops.pgcluster.cluster import load_state, record_file
 from cmem_ops.pidfile import PidRecord, read_proc, write_pidfile
+from tests.envelope import check_envelope
 from tests.pg_support import managed_postgres, postgres_skip_reason, reachable_pg_root
 from tests.support import free_port, kill_quietly, pid_alive, run_cli, user_env
 
@@ -92,6 +93,7 @@ def test_start_connect_restart_keeps_data_and_port_then_stop_leaves_nothing(env)
     # a second start is a no-op
     again = run_cli(env, "postgres", "start", "--json")
     assert again.returncode == 0, again.stdout
+    check_envelope(again, "postgres.start")
     assert json.loads(again.stdout)["data"]["pid"] == pid
 
     stopped = run_cli(env, "postgres", "stop")
@@ -166,6 +168,7 @@ def test_an_external_url_is_reported_never_started_or_stopped(tmp_path):
     env = user_env(tmp_path, CLAUDE_MEM_SERVER_DATABASE_URL=f"postgres://app:s3cret@127.0.0.1:{port}/app")
     for command in ("start", "stop", "status"):
         out = run_cli(env, "postgres", command, "--json")
+        check_envelope(out, f"postgres.{command}")
         data = json.loads(out.stdout)["data"]
         assert data["mode"] == "external" and data["running"] is False, command
         assert "s3cret" not in out.stdout and data["port"] == port

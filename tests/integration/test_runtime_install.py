@@ -16,6 +16,7 @@ import pytest
 
 from cmem_ops.paths import Paths
 from cmem_ops.runtime.locate import find_runtime
+from tests.envelope import check_envelope
 from tests.support import run_cli, user_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -61,6 +62,7 @@ def test_install_then_run_the_bundle_then_install_again_is_a_no_op(env):
 
     again = run_cli(env, "server", "install", "--json", timeout=120)
     assert again.returncode == 0, again.stderr
+    check_envelope(again, "server.install")
     data = json.loads(again.stdout)
     assert data["command"] == "server.install" and data["data"]["outcome"] == "already-installed"
     assert data["data"]["runtime"]["bundle"] == str(runtime.bundle)

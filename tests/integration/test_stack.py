@@ -21,6 +21,7 @@ import pytest
 from cmem_ops.paths import Paths
 from cmem_ops.pidfile import read_pidfile
 from cmem_ops.runtime.locate import find_runtime, runtime_base
+from tests.envelope import check_envelope
 from tests.pg_support import postgres_skip_reason, reachable_pg_root
 from tests.support import REPO, pid_alive, run_cli, user_env
 
@@ -134,6 +135,43 @@ def test_stack_up_status_doctor_worker_stop_down(env):
     for rec in users:
         assert not pid_alive(rec.pid)
     assert any((data / "redis" / "data").iterdir())  # queue data kept without --purge-data
+
+
+def test_json_contract_against_a_running_stack(env, tmp_path):
+    """Every --json command that needs the stack, validated against its shipped schema."""
+    up = check_envelope(run_cli(env, "stack", "up", "--json", timeout=300), "stack.up")
+    assert up["ok"], up
+    for words in (("status",), ("stack", "status"), ("server", "status"), ("worker", "status"),
+                  ("postgres", "status"), ("store", "status"), ("server", "check")):
+        assert check_envelope(run_cli(env, *words, "--json", timeout=60), ".".join(words))["ok"], words
+    stuck = check_envelope(run_cli(env, "jobs", "stuck", "--json", timeout=60), "jobs.stuck")
+    assert stuck["ok"] and stuck["data"]["stuck"] == 0
+    dry = check_envelope(run_cli(env, "jobs", "recover", "--dry-run", "--json", timeout=60), "jobs.recover")
+    assert dry["ok"] and dry["data"]["dry_run"] is True
+    check_envelope(run_cli(env, "jobs", "recover", "--json", "--wait", "0", timeout=60), "jobs.recover")
+    bad = check_envelope(run_cli(env, "jobs", "recover", "--json", "--wait", "-1"), "jobs.recover")
+    assert bad["error"]["type"] == "UsageError"
+
+    # the created key is the command's output: printed in full (not redacted) in the envelope
+    created = check_envelope(run_cli(env, "server", "api-key", "create", "--json", "--name", "ci"),
+                             "server.api-key.create")["data"]
+    assert created["key"].startswith("cmem_") and "***" not in created["key"] and len(created["key"]) > 20
+    assert created["key_file"] is None
+    key_file = tmp_path / "key"
+    to_file = check_envelope(run_cli(env, "server", "api-key", "create", "--json", "--key-file", str(key_file)),
+                             "server.api-key.create")["data"]
+    assert to_file["key"] is None and key_file.read_text().strip().startswith("cmem_")
+    revoked = check_envelope(run_cli(env, "server", "api-key", "revoke", created["id"], "--json"),
+                             "server.api-key.revoke")
+    assert revoked["data"] == {"id": created["id"], "status": "revoked"}
+    check_envelope(run_cli(env, "worker", "stop", "--json", timeout=120), "worker.stop")
+    check_envelope(run_cli(env, "worker", "start", "--json", timeout=120), "worker.start")
+    check_envelope(run_cli(env, "server", "restart", "--json", timeout=120), "server.restart")
+    check_envelope(run_cli(env, "server", "stop", "--json", timeout=120), "server.stop")
+    check_envelope(run_cli(env, "server", "start", "--json", timeout=120), "server.start")
+    down = check_envelope(run_cli(env, "stack", "down", "--json", timeout=120), "stack.down")
+    assert down["ok"]
+    assert not check_envelope(run_cli(env, "stack", "status", "--json"), "stack.status")["ok"]
 
 
 def test_foreground_server_keeps_its_pid_and_is_stopped_by_identity(env):

@@ -190,3 +190,23 @@ def test_download_stall_is_a_timeout_and_file_urls_are_read(tmp_path: Path) -> N
     assert (tmp_path / "copy").read_bytes() == src.read_bytes()
     with pytest.raises(DownloadError, match="reading"):
         download((tmp_path / "missing").as_uri(), tmp_path / "x", timeout=5)
+
+
+def test_the_doctor_probe_turns_each_failure_into_a_result_with_a_hint() -> None:
+    from cmem_ops.probes.base import Status
+    from cmem_ops.probes.http import probe_http
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    refused = probe_http(f"http://127.0.0.1:{port}", None, 1.0)[0]
+    assert refused.status is Status.FAIL and refused.summary == "GET /healthz: cannot connect: connection refused"
+    assert refused.hint and "cmem-ops server start" in refused.hint
+    bad = probe_http("127.0.0.1:37877", None, 1.0)[0]
+    assert bad.status is Status.FAIL and "invalid server URL" in bad.summary and "CLAUDE_MEM_SERVER_PORT" in (
+        bad.hint or "")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        silent = probe_http(f"http://127.0.0.1:{listener.getsockname()[1]}", None, 0.3)[0]
+    assert silent.status is Status.FAIL and "no answer within 0.3s" in silent.summary

@@ -22,6 +22,8 @@ def test_parse(url, expected):
     ("redis://h:99999", "malformed"),
     ("redis://h:1/abc", "not a number"),
     ("redis://", "no host"),
+    ("redis://h:0", "port 0; a port is 1-65535"),
+    ("redis://:pw@h:0/0", "port 0"),
 ])
 def test_parse_errors_name_the_problem_without_the_password(url, message):
     with pytest.raises(ConfigError, match=message):
