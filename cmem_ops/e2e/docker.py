@@ -8,9 +8,11 @@
 5  the scaled workers: a batch of events all complete
 6  a worker's main process SIGKILLed from the host (a crash, not `docker kill`): the restart policy
    brings it back and events posted meanwhile complete
-7  no password or key in `docker inspect` (Cmd, Args, Env, Labels) of any container, nor in host `ps`;
+7  the store's main process SIGKILLed between events: restarted by its policy, every event completed;
+   a read-only key revoked (the bundle's CLI in the container): refused at once, the full key still works
+8  no password or key in `docker inspect` (Cmd, Args, Env, Labels) of any container, nor in host `ps`;
    no legacy worker runtime in any container
-8  stack down --docker: no container of the project left, volumes kept
+9  stack down --docker: no container of the project left, volumes kept
 """
 
 from __future__ import annotations
@@ -185,6 +187,59 @@ def step_worker_crash(w: DockerWorld) -> str:
            f"{len(jobs)} events completed"
 
 
+def bundle_cli(w: DockerWorld, *args: str) -> str:
+    """A bundle CLI call inside the server container (its stdout); the pool closes at once."""
+    return str(w.compose().exec(cfg.SERVER, ["/usr/local/bin/claude-mem-entrypoint", *args],
+                                env={"CLAUDE_MEM_POSTGRES_IDLE_TIMEOUT_MS": "300"}, timeout=90))
+
+
+def step_revoke(w: DockerWorld) -> str:
+    ro = parse_api_key(bundle_cli(w, "server", "api-key", "create", "--scope", "memories:read", "--name", "e2e-ro"))
+    w.secrets.append(ro.key)
+    reader = ApiClient(w.url, ro.key, 15)
+    before = reader.get("/v1/jobs?limit=1")
+    expect(before.status == 200, f"the read-only key could not read before the revoke: {before.status}")
+    bundle_cli(w, "server", "api-key", "revoke", ro.id)
+    after = reader.get("/v1/jobs?limit=1")
+    expect(after.status in (401, 403), f"read with the revoked key answered {after.status}")
+    full = w.api().get("/v1/jobs?limit=1")
+    expect(full.status == 200, f"the full key got {full.status} after the revoke")
+    return f"revoked key: read {after.status} at once; full key: read 200"
+
+
+def step_store_crash(w: DockerWorld) -> str:
+    """The store's main process SIGKILLed while events stream in: the policy restarts it, nothing is lost."""
+    engine = Engine.connect()
+    name = f"{docker_stack.read_state(w.ctx).project}-valkey-1"  # type: ignore[union-attr]
+    jobs: list[str] = []
+    errors: list[str] = []
+    try:
+        before = engine.container(name)
+        expect(before is not None and before.running and before.pid > 0, f"{name} is not running")
+        assert before is not None
+        jobs += [w.post("store-crash") for _ in range(5)]
+        os.kill(before.pid, signal.SIGKILL)
+        for _ in range(5):  # while the store is down or loading its AOF: the server holds the request
+            try:
+                jobs.append(w.api(timeout=60).post_event(build_event(
+                    w.project_id, payload={"e2e_id": f"store-crash-{uuid.uuid4().hex[:8]}"})).body
+                    .get("generationJob", {}).get("id"))
+            except OpsError as exc:
+                errors.append(exc.message)
+
+        def restarted() -> bool:
+            info = engine.container(name)
+            return info is not None and info.running and info.restart_count > before.restart_count
+
+        poll(restarted, Deadline.after(60), what=f"{name} to be restarted by its policy", interval=0.2)
+    finally:
+        engine.close()
+    expect(not errors, "; ".join(errors[:3]))
+    w.wait_completed([j for j in jobs if j])
+    expect(len([j for j in jobs if j]) == 10, f"{len([j for j in jobs if j])} of 10 events accepted")
+    return f"valkey pid {before.pid} SIGKILLed after 5 events; restarted by its policy; 10/10 events completed"
+
+
 def step_no_secrets(w: DockerWorld) -> str:
     secrets_dir = cfg.secrets_dir(w.ctx.paths)
     secrets = [*w.secrets, *(p.read_text().strip() for p in (secrets_dir / "valkey-password",
@@ -232,7 +287,8 @@ def step_down(w: DockerWorld) -> str:
 STEPS: tuple[tuple[str, Callable[[DockerWorld], str]], ...] = (
     ("images", step_images), ("local-dev refused", step_local_dev), ("stack up --docker", step_stack_up),
     ("key + event wait=true", step_key_and_wait), ("scaled workers", step_scaled),
-    ("worker crash restarted", step_worker_crash), ("no secret visible", step_no_secrets),
+    ("worker crash restarted", step_worker_crash), ("store crash, nothing lost", step_store_crash),
+    ("revoked key refused", step_revoke), ("no secret visible", step_no_secrets),
     ("stack down --docker", step_down),
 )
 
