@@ -20,7 +20,16 @@ from ..containers.engine import Engine
 from ..context import Context
 from ..errors import MissingError, OpsError, UsageError
 from ..host.detect import normalize_arch
-from .recipes import CLAUDE_MEM_TAG, INPUTS_LABEL, Recipe, claude_mem_recipe, postgres_recipe, valkey_recipe
+from .recipes import (
+    CLAUDE_MEM_TAG,
+    INPUTS_LABEL,
+    RECIPE_LABEL,
+    Recipe,
+    claude_mem_recipe,
+    postgres_recipe,
+    recipe_mark,
+    valkey_recipe,
+)
 from .rootfs import Rootfs, write_tar
 
 NAMES = ("valkey", "postgres", "claude-mem")
@@ -92,7 +101,8 @@ def _unverifiable(ctx: Context, engine: Engine) -> bool:
     from ..runtime.locate import find_runtime
 
     labels = engine.image_labels(CLAUDE_MEM_TAG)
-    return labels is not None and INPUTS_LABEL in labels and find_runtime(ctx.paths, DEFAULT_VERSION) is None
+    return (labels is not None and INPUTS_LABEL in labels and labels.get(RECIPE_LABEL) == recipe_mark()
+            and find_runtime(ctx.paths, DEFAULT_VERSION) is None)
 
 
 def build_one(engine: Engine, ctx: Context, recipe: Recipe, *, force: bool, on_event: Event,
@@ -112,7 +122,7 @@ def build_one(engine: Engine, ctx: Context, recipe: Recipe, *, force: bool, on_e
         write_tar(fs, archive)
         size_mb = archive.stat().st_size / 1e6
         on_event(recipe.name, f"importing {size_mb:.0f} MB into the engine")
-        changes = [*recipe.changes, f"LABEL {INPUTS_LABEL}={recipe.digest}"]
+        changes = [*recipe.changes, f"LABEL {INPUTS_LABEL}={recipe.digest}", f"LABEL {RECIPE_LABEL}={recipe_mark()}"]
         old_id = engine.image_id(recipe.tag)
         with archive.open("rb") as fh:
             engine.import_rootfs(fh, recipe.tag, changes)

@@ -32,6 +32,7 @@ POSTGRES_TAG = f"{PREFIX}/cmem-postgres:15"
 CLAUDE_MEM_VERSION = "13.25.3"
 CLAUDE_MEM_TAG = f"{PREFIX}/claude-mem:{CLAUDE_MEM_VERSION}"
 INPUTS_LABEL = "io.cmem-ops.inputs"
+RECIPE_LABEL = "io.cmem-ops.recipe"  # the staging revision and the entrypoint, known without the inputs
 RECIPE_REVISION = "5"  # bump when staging changes in a way the inputs do not show
 PG_VERSION = "15"
 PG_BIN = Path(f"/usr/lib/postgresql/{PG_VERSION}/bin")
@@ -55,6 +56,11 @@ class Recipe:
         """The digest of every input: equal digests mean an identical image (pure)."""
         text = "\n".join(f"{k}={v}" for k, v in (("revision", RECIPE_REVISION), *self.inputs)) + "\n"
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def recipe_mark(entrypoint: str = "claude-mem-entrypoint.sh") -> str:
+    """`<revision>-<sha256 of the entrypoint, 12 hex>`: what changed in cmem-ops itself (pure over the asset)."""
+    return f"{RECIPE_REVISION}-{hashlib.sha256(asset_text(entrypoint).encode()).hexdigest()[:12]}"
 
 
 def file_digest(path: Path) -> str:
