@@ -171,6 +171,11 @@ def test_cli_up_status_logs_down_keeps_volumes_until_purged(env):
         assert {c["name"]: c["status"] for c in body["checks"]}["healthz"] == "ok"
         with_setting = run_cli({**env, "CLAUDE_MEM_STACK": "docker"}, "stack", "status")
         assert with_setting.returncode == 0 and f"compose project {project}" in with_setting.stdout
+        doctor = run_cli({**env, "CLAUDE_MEM_STACK": "docker"}, "doctor", "--no-smoke", "--json", timeout=60)
+        report = json.loads(doctor.stdout)["data"]["results"]
+        by_name = {r["name"]: r["status"] for r in report}
+        assert doctor.returncode == 0, doctor.stdout
+        assert by_name["ping"] == by_name["policy"] == by_name["pg_isready"] == by_name["healthz"] == "ok"
 
         logs = run_cli(env, "stack", "logs", "--docker", "claude-mem-worker", "-n", "5")
         assert logs.returncode == 0 and "worker-running" in logs.stdout, logs.stdout + logs.stderr
