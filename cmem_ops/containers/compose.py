@@ -148,6 +148,15 @@ def build_run_argv(project: ComposeProject, service: str, command: Sequence[str]
     return [*argv, service, *command]
 
 
+def build_service_argv(project: ComposeProject, verb: str, services: Sequence[str], *,
+                       timeout: int | None = None) -> list[str]:
+    """`... stop|start|restart [--timeout N] SERVICE...` (pure)."""
+    argv = [*build_base_argv(project), verb]
+    if timeout is not None and verb != "start":
+        argv += ["--timeout", str(timeout)]
+    return argv + list(services)
+
+
 def build_config_argv(project: ComposeProject, *, quiet: bool = True) -> list[str]:
     """`... config [--quiet]`: validate the files and resolve variables (pure)."""
     return [*build_base_argv(project), "config", *(["--quiet"] if quiet else [])]
@@ -290,6 +299,20 @@ class Compose:
         done = self.runner.run(build_run_argv(self.project, service, command, env=env), timeout=timeout,
                                env=self.env)
         return done.returncode, done.stdout + done.stderr
+
+    def stop_services(self, services: Sequence[str], *, timeout: float = 60.0) -> None:
+        """`compose stop` (a manual stop: restart policies leave them stopped)."""
+        self._run(build_service_argv(self.project, "stop", services, timeout=max(1, int(timeout / 2))), timeout,
+                  hint_services=services)
+
+    def start_services(self, services: Sequence[str], *, timeout: float = 60.0) -> None:
+        """`compose start` of stopped services."""
+        self._run(build_service_argv(self.project, "start", services), timeout, hint_services=services)
+
+    def restart_services(self, services: Sequence[str], *, timeout: float = 60.0) -> None:
+        """`compose restart` (SIGTERM, then start again)."""
+        self._run(build_service_argv(self.project, "restart", services, timeout=max(1, int(timeout / 2))), timeout,
+                  hint_services=services)
 
     def config(self, *, timeout: float = 30.0) -> None:
         """Validate the compose files (variables resolved with this object's env)."""

@@ -5,7 +5,9 @@
    claude-mem's words, and the server image itself refuses to boot with that setting
 3  stack up --docker --workers 2 (with the LLM test double on the compose network); /healthz, /v1/info
 4  a full key (the bundle's CLI inside the server container); POST /v1/events?wait=true completes
-5  the scaled workers: a batch of events all complete
+5  the scaled workers: a batch of events all complete, each worker container completing some (the LLM
+   double counts requests per container address); events posted with every worker stopped and across
+   a server restart each completed exactly once (Postgres: completed, 1 attempt; one LLM request each)
 6  a worker's main process SIGKILLed from the host (a crash, not `docker kill`): the restart policy
    brings it back and events posted meanwhile complete
 7  the store's main process SIGKILLed between events: restarted by its policy, every event completed;
@@ -23,6 +25,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -157,10 +160,80 @@ def step_key_and_wait(w: DockerWorld) -> str:
     return f"key {key.id}; job {job.get('id')} completed in {resp.elapsed_ms:.0f} ms"
 
 
+def llm_stats(w: DockerWorld) -> dict[str, Any]:
+    """The LLM double's counters (read inside its container: it is not published)."""
+    out = w.compose().exec("llm-double", ["wget", "-q", "-O", "-", "http://127.0.0.1:8080/stats"], timeout=30)
+    value = json.loads(out)
+    return value if isinstance(value, dict) else {}
+
+
+def worker_addresses(w: DockerWorld) -> dict[str, str]:
+    """Each worker container's address on the compose network -> its name."""
+    engine = Engine.connect()
+    try:
+        found = {}
+        for name in engine.containers_labelled(f"com.docker.compose.service={cfg.WORKER}"):
+            if not name.startswith(f"{docker_stack.read_state(w.ctx).project}-"):  # type: ignore[union-attr]
+                continue
+            networks = (engine.inspect(name).get("NetworkSettings") or {}).get("Networks") or {}
+            found.update({str(n.get("IPAddress")): name for n in networks.values() if n.get("IPAddress")})
+        return found
+    finally:
+        engine.close()
+
+
 def step_scaled(w: DockerWorld) -> str:
-    jobs = [w.post("scaled") for _ in range(6)]
+    before = llm_stats(w).get("byClient") or {}
+    jobs = [w.post("scaled") for _ in range(12)]
     w.wait_completed(jobs)
-    return f"{len(jobs)} events completed by {w.workers} worker containers"
+    after = llm_stats(w).get("byClient") or {}
+    per_worker = {name: int(after.get(ip, 0)) - int(before.get(ip, 0)) for ip, name in worker_addresses(w).items()}
+    idle = [name for name, n in per_worker.items() if n < 1]
+    expect(len(per_worker) == w.workers and not idle, f"workers that completed no job: {idle or per_worker}")
+    return f"{len(jobs)} events completed; per worker container: " + ", ".join(
+        f"{name.rsplit('-', 1)[-1]}={n}" for name, n in sorted(per_worker.items()))
+
+
+def post_retrying(w: DockerWorld, tag: str, deadline_s: float = 90.0) -> str:
+    """Post one event, re-posting while the server is down (a refused connection is not an answer)."""
+    return poll(lambda: w.post(tag), Deadline.after(deadline_s), what="the server to accept an event",
+                transient=(OpsError,), interval=0.1, max_interval=0.5)
+
+
+def job_rows(w: DockerWorld, job_ids: list[str]) -> dict[str, tuple[str, int]]:
+    """job id -> (status, attempts) from Postgres, read with psql inside the postgres container."""
+    ids = ",".join(f"'{j}'" for j in job_ids)
+    out = w.compose().exec("postgres", ["psql", "-U", cfg.POSTGRES_USER, "-d", "claude_mem", "-Atc",
+                                        f"select id, status, attempts from observation_generation_jobs "
+                                        f"where id in ({ids})"], timeout=30)
+    rows = {}
+    for line in out.splitlines():
+        job_id, status, attempts = line.split("|")
+        rows[job_id] = (status, int(attempts))
+    return rows
+
+
+def step_worker_stop_server_restart(w: DockerWorld) -> str:
+    """Events posted with every worker stopped, and across a server restart: each completed exactly once."""
+    compose = w.compose()
+    requests_before = int(llm_stats(w).get("requests") or 0)
+    compose.stop_services([cfg.WORKER], timeout=60)
+    jobs = [w.post("worker-stopped") for _ in range(5)]
+    restarting = threading.Thread(target=lambda: compose.restart_services([cfg.SERVER], timeout=60))
+    restarting.start()
+    jobs += [post_retrying(w, "restart") for _ in range(5)]
+    restarting.join(timeout=120)
+    docker_stack.wait_ready(compose, cfg.SERVER, 1, Deadline.after(60), healthy=True)
+    jobs += [post_retrying(w, "restart") for _ in range(3)]
+    compose.start_services([cfg.WORKER], timeout=60)
+    w.wait_completed(jobs)
+    rows = job_rows(w, jobs)
+    wrong = [f"{j}: {rows.get(j)}" for j in jobs if rows.get(j) != ("completed", 1)]
+    expect(not wrong, f"not completed exactly once: {'; '.join(wrong[:4])}")
+    requests = int(llm_stats(w).get("requests") or 0) - requests_before
+    expect(requests == len(jobs), f"the LLM double saw {requests} requests for {len(jobs)} jobs")
+    return (f"{len(jobs)} events (5 with no worker, 8 posted during and after a server restart): each "
+            f"completed, 1 attempt (Postgres); {requests} LLM requests")
 
 
 def step_worker_crash(w: DockerWorld) -> str:
@@ -287,6 +360,7 @@ def step_down(w: DockerWorld) -> str:
 STEPS: tuple[tuple[str, Callable[[DockerWorld], str]], ...] = (
     ("images", step_images), ("local-dev refused", step_local_dev), ("stack up --docker", step_stack_up),
     ("key + event wait=true", step_key_and_wait), ("scaled workers", step_scaled),
+    ("worker stop + server restart, exactly once", step_worker_stop_server_restart),
     ("worker crash restarted", step_worker_crash), ("store crash, nothing lost", step_store_crash),
     ("revoked key refused", step_revoke), ("no secret visible", step_no_secrets),
     ("stack down --docker", step_down),

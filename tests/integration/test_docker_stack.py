@@ -209,4 +209,4 @@ def test_e2e_docker(env):
     out = run_cli(env, "e2e", "--docker", "--json", timeout=600)
     steps = json.loads(out.stdout)["data"]["steps"] if out.stdout.strip() else []
     assert out.returncode == 0, "\n".join(f"{s['status']} {s['name']}: {s['detail']}" for s in steps) + out.stderr
-    assert [s["status"] for s in steps] == ["PASS"] * len(steps) and len(steps) == 10
+    assert [s["status"] for s in steps] == ["PASS"] * len(steps) and len(steps) == 11
