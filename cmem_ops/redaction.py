@@ -2,6 +2,8 @@
 
     redact_text(text)   free text (messages, logs, hints): every secret of a known shape -> ***
     redact_url(url)     one URL: its password -> *** even when it holds `/` or `@`, then redact_text
+    redact_named(map)   settings: values of secret-named keys (*_API_KEY, *_PASSWORD, ...) -> ***
+    scrub_known(text, secrets)   redact_text, then every known secret value -> *** (the support bundle)
 """
 
 from __future__ import annotations
@@ -56,3 +58,26 @@ class Revealed(str):
     """A secret that IS a command's output (a just-created API key): redact_value leaves it as is."""
 
     __slots__ = ()
+
+
+# Setting names whose values are secrets whatever their shape (OPENROUTER_API_KEY=sk-or-..., *_PASSWORD).
+_SECRET_NAME = re.compile(r"PASS(WORD)?|SECRET|TOKEN|API_?KEY|PRIVATE|CREDENTIAL|(^|_)KEY$", re.IGNORECASE)
+MIN_KNOWN_SECRET = 6  # shorter values would match ordinary text
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a setting called `name` holds a secret (pure)."""
+    return bool(_SECRET_NAME.search(name))
+
+
+def redact_named(values: dict[str, Any]) -> dict[str, Any]:
+    """A settings-like mapping with secret-named values replaced by *** and the rest redact_value'd (pure)."""
+    return {k: ("***" if is_secret_name(k) and v not in (None, "") else redact_value(v)) for k, v in values.items()}
+
+
+def scrub_known(text: str, secrets: set[str]) -> str:
+    """`text` with every known secret value (and the shapes redact_text knows) replaced by *** (pure)."""
+    text = redact_text(text)
+    for secret in sorted((s for s in secrets if len(s) >= MIN_KNOWN_SECRET), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text

@@ -156,10 +156,10 @@ def _connect(target: RedisTarget, timeout: float) -> socket.socket:
 
 
 def default_ssl_context() -> ssl.SSLContext:
-    """What claude-mem's ioredis does for rediss://: the system CAs, hostname checked."""
-    import ssl  # only TLS users pay for the import
+    """What claude-mem's ioredis does for rediss://: the system CAs plus NODE_EXTRA_CA_CERTS, hostname checked."""
+    from .tlstrust import client_context  # only TLS users pay for the ssl import
 
-    return ssl.create_default_context()
+    return client_context()
 
 
 def open_store(target: RedisTarget, timeout: float = 2.0, *, authenticate: bool = True,

@@ -51,6 +51,8 @@ PASSTHROUGH_KEYS = (
     "CLAUDE_MEM_USAGE_METERING", "CLAUDE_MEM_PUBLIC_URL", "CLAUDE_MEM_SUMMARY_INPUT_BUDGET_BYTES",
     "CLAUDE_MEM_POSTGRES_POOL_MAX", "CLAUDE_MEM_POSTGRES_CONNECTION_TIMEOUT_MS",
     "CLAUDE_MEM_POSTGRES_STATEMENT_TIMEOUT_MS", "CLAUDE_MEM_POSTGRES_SSL",
+    # Node reads its extra CA bundle from the environment only: a rediss:// store with a private CA needs it.
+    "NODE_EXTRA_CA_CERTS",
 )
 
 # Which API-key variable each provider needs (first one found wins, as in the bundle).

@@ -42,16 +42,37 @@ _WORKER = "cmem_ops.cli.worker:"
 _STACK = "cmem_ops.cli.stack:"
 _DOCKER_STACK = flag(("--docker",), "docker", "The container stack (compose/stack.yml) instead of the native one; "
                      "also CLAUDE_MEM_STACK=docker.")
+_BACKUP = "cmem_ops.cli.backup:"
+_BACKUP_TO = Option(("--to",), "to", "Write the archive into this directory (default <data dir>/backups).",
+                    metavar="DIR")
+_FILE = Option(("file",), "file", "The archive (written by cmem-ops backup or store backup).")
 
 COMMANDS: tuple[Command, ...] = (
     # top level
-    Command(("status",), "One screen: Worker / Server / Queue / Store / Persistence / Policy. Fast enough for a "
-            "shell prompt.", "cmem_ops.cli.doctor:status",
-            (JSON, timeout(1.0, 0.1, "Seconds to wait for the queue store."))),
+    Command(("status",), "One screen: Worker / Server / Queue / Store / Persistence / Policy / one line per queue "
+            "lane. Fast enough for a shell prompt.", "cmem_ops.cli.doctor:status",
+            (JSON, timeout(1.0, 0.1, "Seconds to wait for the queue store."),
+             flag(("--watch",), "watch", "Redraw every second with per-lane rates (jobs done/s, backlog growth); "
+                  "Ctrl-C quits."),
+             seconds(("--interval",), "interval", 1.0, 0.2, "Seconds between redraws with --watch."))),
+    Command(("metrics",), "Prometheus metrics: queue lanes (bullmq_job_count), oldest waiting job, live workers, "
+            "the store, Postgres jobs, the server.", "cmem_ops.cli.metrics:metrics",
+            (flag(("--serve",), "serve", "Serve GET /metrics over HTTP (a fresh reading per scrape) until Ctrl-C."),
+             Option(("--listen",), "listen", "HOST:PORT for --serve; loopback unless --allow-remote.",
+                    default="127.0.0.1:9464", metavar="HOST:PORT"),
+             flag(("--allow-remote",), "allow_remote", "Allow a non-loopback --listen (needs --token-file)."),
+             Option(("--token-file",), "token_file", "File whose first line is the bearer token every scrape must "
+                    "send.", metavar="FILE"),
+             timeout(2.0, 0.1, "Seconds per round trip to each source."),
+             JSON),
+            description="Without --serve, prints the text exposition once. Reads counts only (LLEN, ZCARD, one "
+                        "HGET for the oldest job), so a scrape costs the same with 100,000 jobs waiting. See "
+                        "docs/metrics.md for every series, the Grafana dashboard and the alert rules."),
     Command(("doctor",), "Check every layer (queue store, Postgres, server HTTP, files) and print the fix for each "
             "problem.", "cmem_ops.cli.doctor:doctor",
             (JSON,
-             Option(("--only",), "only", "Check only these groups: store, postgres, server, files.", kind="append",
+             Option(("--only",), "only", "Check only these groups: store, postgres, server, queue, files.",
+                    kind="append",
                     metavar="GROUP"),
              timeout(15.0, 0.5, "Deadline for the whole run, in seconds."),
              _NO_SMOKE,
@@ -137,6 +158,25 @@ and --image."""),
                         "SIGKILL (each completed exactly once), key revocation, a killed worker's stuck job "
                         "recovered, stack down. The worker's LLM is a loopback test double (no internet). Exit 1 "
                         "on any FAIL. Everything it starts is stopped at the end."),
+    Command(("backup",), "Back up the whole stack into one archive: pg_dump of claude-mem's database first, "
+            "then the queue store snapshot; a manifest with versions, row and key counts, digests.",
+            _BACKUP + "backup", (_BACKUP_TO, timeout(None, 10, "Seconds for the whole backup (default 1800)."), JSON),
+            description="pg_dump must have the server's major version (found in the managed cluster's bindir, "
+                        "/usr/lib/postgresql/<major>/bin, ...). Progress goes to stderr."),
+    Command(("restore",), "Restore Postgres and the queue store from a backup: our workers and server stop, "
+            "the old data is kept aside, counts are verified, the old data comes back on failure.",
+            _BACKUP + "restore",
+            (_FILE, flag(("--force-external",), "force_external", "Overwrite an external database (its current "
+                                                                     "contents are saved first)."),
+             timeout(None, 10, "Seconds for the whole restore (default 1800)."), JSON),
+            description="Restores into the managed cluster and the managed store (created first in a fresh "
+                        "data dir); an external database is refused unless --force-external."),
+    Command(("support-bundle",), "Write one archive for a bug report: doctor and status JSON, versions, host facts, "
+            "settings and configs with every secret removed, recent log lines.", _BACKUP + "support_bundle",
+            (Option(("-o", "--output"), "output", "Write the archive here (default <data dir>/support/...).",
+                    metavar="FILE"),
+             integer(("--lines",), "lines", 200, 0, "Log lines per component."),
+             timeout(None, 1, "Seconds for the doctor run inside it (default 15)."), JSON)),
     Command(("schema",), "Print the JSON Schema of the envelope, or of one command's `data`.",
             "cmem_ops.cli.schema:schema",
             (Option(("command",), "command", "A command as its envelope names it (store.status) or as words "
@@ -156,8 +196,38 @@ and --image."""),
             "data dir.", _STORE + "status", (JSON, timeout(2.0, 0.1, "Seconds to wait for the store."))),
     Command(("store", "binaries"), "List every Valkey/Redis server binary found, where it came from, and which "
             "one the store runs (*).", _STORE + "binaries", (JSON,)),
+    Command(("store", "acl"), "Print a least-privilege ACL user (ACL SETUSER ...) for claude-mem's queue prefix.",
+            _STORE + "acl",
+            (JSON, Option(("--user",), "user", "The ACL user name (default: claude-mem).", metavar="NAME"),
+             Option(("--password",), "password", "Its password (default: a random one, printed in the line).",
+                    metavar="SECRET"),
+             Option(("--prefix",), "prefix", "Queue prefix (default: CLAUDE_MEM_QUEUE_REDIS_PREFIX or claude-mem's "
+                    "default).", metavar="PREFIX"),
+             flag(("--no-doctor",), "no_doctor", "Leave out what only `cmem-ops doctor` needs (its smoke keys).")),
+            description="The commands are those BullMQ's Lua scripts and clients run (cmem_ops/claudemem/"
+                        "queue_commands.py), on the keys <prefix>:*. The doctor checks an ACL user named in "
+                        "CLAUDE_MEM_REDIS_URL against the same list."),
     Command(("store", "logs"), "The queue store's logs: the same as `cmem-ops logs store`.", _STORE + "logs",
             (_LINES, _FOLLOW, _SINCE, JSON)),
+    Command(("store", "backup"), "Write a consistent snapshot of the managed store (BGSAVE, checked by the "
+            "server's own RDB checker) into one archive with its manifest.", _BACKUP + "store_backup",
+            (_BACKUP_TO, timeout(None, 5, "Seconds for the whole backup (default 300)."), JSON),
+            description="The archive goes to <data dir>/backups unless --to is given; the manifest holds the "
+                        "server's version, the RDB format, the key count and the SHA-256 of every file."),
+    Command(("store", "restore"), "Restore the managed store from an archive: checked first (nothing stops if "
+            "this server cannot read it), old data kept aside, key count verified.", _BACKUP + "store_restore",
+            (_FILE, timeout(None, 5, "Seconds for the whole restore (default 600)."), JSON),
+            description="Stops our workers and server while it runs and starts them again. The previous data "
+                        "stays in <data dir>/redis/data.before-restore-*; it is put back if anything fails."),
+    Command(("store", "upgrade"), "Switch the managed store to another server binary: backup first, refused "
+            "before anything stops if it cannot read the data, verified, rolled back on failure.",
+            _BACKUP + "store_upgrade",
+            (Option(("--to",), "to", "A version found on this machine: 9.1, valkey-9.1, redis-7.0 (default: the "
+                                     "best found).", metavar="VERSION"),
+             Option(("--binary",), "binary", "This server binary.", metavar="PATH"),
+             _NO_SMOKE, timeout(None, 10, "Seconds for the whole upgrade (default 300)."), JSON),
+            description="Verifies the version the new server reports, the key count and the BullMQ smoke; the "
+                        "choice is pinned (CMEM_OPS_STORE_BINARY in settings.json) so later starts keep it."),
     # postgres
     Command(("postgres", "start"), "Start the managed cluster (the first start runs initdb and creates database "
             "claude_mem); a no-op when up.", _PG + "start",

@@ -11,9 +11,14 @@ from . import output
 def status(args: Namespace) -> int:
     """Print the stack summary; exit 0 when the queue store answers, 7 when it does not, 3 on bad settings.
 
+    With --watch, redraw every --interval seconds with per-lane rates until Ctrl-C (exit 0).
     With --json a non-zero exit always comes with `ok: false` and the reason in `data.problem` or
     `data.store.problem`.
     """
+    if args.watch:
+        from .watch import status_watch
+
+        return status_watch(args.as_json, args.timeout, args.interval)
     from ..context import build_context
     from ..lifecycle.summary import summarize
     from ..redaction import redact_text

@@ -21,7 +21,7 @@ def parse_only(values: Sequence[str] | None) -> frozenset[Group] | None:
             try:
                 groups.add(Group(name))
             except ValueError:
-                raise UsageError(f"--only {name!r} is not one of store, postgres, server, files",
+                raise UsageError(f"--only {name!r} is not one of store, postgres, server, files, queue",
                                  hint="cmem-ops doctor --only store") from None
     return frozenset(groups)
 

@@ -91,3 +91,14 @@ def logs(args: Namespace) -> int:
     from .logs import show
 
     return show("store.logs", "store", args.lines, args.follow, args.since, args.as_json)
+
+
+def acl(args: Namespace) -> int:
+    """Print a least-privilege ACL user for claude-mem's queue prefix (ACL SETUSER ...)."""
+    from ..context import build_context
+    from ..lifecycle.store_acl import format_acl_user, plan_acl_user
+
+    return output.run("store.acl", args.as_json,
+                      lambda: plan_acl_user(build_context(), args.user, args.password, args.prefix,
+                                            doctor=not args.no_doctor),
+                      format_acl_user)

@@ -12,22 +12,29 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..claudemem.queue_commands import SMOKE_KEY_PATTERN
 from ..context import Context
 from ..errors import ConfigError
 from ..probes import bullmq as bullmq_probe
-from ..probes import redis_checks
+from ..probes import hosted, redis_checks, topology
 from ..probes import stack as stack_probes
+from ..probes import tls as tls_probe
 from ..probes.base import Group, ProbeResult, Status, Stopwatch, skipped
 from ..probes.files import probe_files
 from ..probes.http import probe_http
 from ..probes.lua import probe_lua
 from ..probes.postgres import probe_postgres
+from ..probes.queue import probe_queue
 from ..probes.redis_conn import StoreHints, close_quietly, connect
+from ..redis_url import RedisTarget
+from ..resp import RespError
 from ..settings import QueueEngine, RedisMode
+from ..store_client import open_store
+from ..tlstrust import KEY_EXTRA_CA
 from ..wait import Deadline
 from .report import DoctorReport
 
-GROUP_ORDER = (Group.STORE, Group.POSTGRES, Group.SERVER, Group.FILES)
+GROUP_ORDER = (Group.STORE, Group.POSTGRES, Group.SERVER, Group.QUEUE, Group.FILES)
 OP_TIMEOUT_S = 2.0  # one round trip to a store or server; the deadline may cut it shorter
 SAFETY_S = 0.15  # time kept back to assemble and print the report
 
@@ -87,19 +94,47 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
     label = f"{mode.value} {target.url(redact=True)}"
     hints = StoreHints.for_mode(mode.value, target)
     results, conn, snap = connect(target, _op_budget(deadline), hints, label)
+    # TLS as claude-mem's Node sees it (probes/tls.py): trust, names, handshake time; plain vs TLS mix-ups.
+    extra_ca = settings.get(KEY_EXTRA_CA)
+    results = tls_probe.with_tls_verdict(results, target, label, extra_ca, _op_budget(deadline))
+    later = ["server", "eviction policy", "persistence", "lua"] + (["bullmq"] if options.smoke else [])
     if conn is None or snap is None:
-        later = ["server", "eviction policy", "persistence", "lua"] + (["bullmq"] if options.smoke else [])
         done = {r.name for r in results}
+        if target.username and any(r.data.get("failure") == "noperm" for r in results):
+            results.append(_acl_probe(ctx, target, label, deadline))  # everything else it lacks, in one list
         return results + [skipped(n, label, "skipped: the store did not answer", Group.STORE) for n in later
                           if n not in done]
+    # Topology first (probes/topology.py): a replica, a cluster node or a Sentinel cannot hold the queue,
+    # and every check after this one would judge the wrong server.
+    conn.timeout = _op_budget(deadline)
+    role = topology.check_topology(topology.read_topology(conn, snap.info, snap.config), target, label)
+    results.append(role)
+    if role.status is Status.FAIL:
+        close_quietly(conn)
+        why = f"skipped: {target.address} is a {role.data.get('role')}, not the primary claude-mem needs"
+        return results + [skipped(n, label, why, Group.STORE) for n in later]
+    # An ACL user (probes/acl.py) must be allowed every command BullMQ runs, on the prefix's keys.
+    # (The managed store's `default` user is ours and has every right: its checks stay as they were.)
+    acl = _acl_probe(ctx, target, label, deadline) if target.username and mode is not RedisMode.MANAGED else None
+    smoke_allowed = True
+    if acl is not None:
+        results.append(acl)
+        smoke_allowed = acl.data.get("smoke_keys") is not False
     # The smoke is the slow part (a Node process): run it while the quick checks below read the snapshot.
     smoke: list[ProbeResult] = []
     smoke_thread = None
-    if options.smoke:
+    if options.smoke and not smoke_allowed:
+        user = target.username
+        results.append(ProbeResult("bullmq", label, Status.WARN,
+                                   f"smoke not run: user {user} may not touch the smoke's own keys "
+                                   f"({SMOKE_KEY_PATTERN})", required=False,
+                                   hint=f"ACL SETUSER {user} ~{SMOKE_KEY_PATTERN} +scan +dbsize +script|load   "
+                                        "(or: cmem-ops doctor --no-smoke)"))
+    elif options.smoke:
         budget = max(deadline.remaining() - SAFETY_S, 0.1)
         smoke_thread = threading.Thread(
             target=lambda: smoke.append(bullmq_probe.probe_bullmq(target, label, hints, budget, ctx.paths.cache_dir,
-                                                                  options.client)),
+                                                                  options.client, extra_ca=extra_ca)),
             name="doctor-bullmq", daemon=True)
         smoke_thread.start()
     try:
@@ -107,6 +142,13 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
                       redis_checks.check_memory, redis_checks.check_clients, redis_checks.check_latency,
                       redis_checks.check_exposure):
             results.append(check(snap, label, hints))
+        # A hosted service (probes/hosted.py) is fixed in its console or parameter group, not by CONFIG SET.
+        blocked = snap.config is None and "noperm" not in (snap.config_error or "").lower()
+        detection = hosted.detect_provider(target.host, blocked)
+        results = [hosted.adjust(r, detection) for r in results]
+        provider = hosted.check_provider(detection, label)
+        if provider is not None:
+            results.append(provider)
         dragonfly = redis_checks.check_dragonfly(snap, label, hints, settings.queue_prefix)
         if dragonfly is not None:
             results.append(dragonfly)
@@ -124,6 +166,22 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
             results.append(ProbeResult("bullmq", label, Status.FAIL, "the smoke job did not finish before the deadline",
                                        hint=f"cmem-ops doctor --only store --timeout {options.timeout * 2:g}"))
     return results
+
+
+def _acl_probe(ctx: Context, target: RedisTarget, label: str, deadline: Deadline) -> ProbeResult:
+    """The ACL check on its own connection: a refused EXEC could leave a connection inside MULTI."""
+    from ..claudemem.env import default_prefix, sanitize_prefix
+    from ..probes.acl import probe_acl
+
+    raw = ctx.settings.queue_prefix
+    prefix = sanitize_prefix(raw) if raw else default_prefix(ctx.settings.get("CLAUDE_MEM_WORKER_PORT"),
+                                                             os.getuid() if hasattr(os, "getuid") else 0)
+    try:
+        with open_store(target, _op_budget(deadline)) as conn:
+            return probe_acl(conn, target.username or "default", prefix, label)
+    except (OSError, RespError) as exc:
+        return ProbeResult("acl", label, Status.FAIL, f"the ACL check could not connect: {exc}",
+                           hint="cmem-ops doctor --only store")
 
 
 def postgres_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
@@ -160,10 +218,22 @@ def file_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> lis
     return probe_files(ctx.paths)
 
 
+def queue_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
+    """Backlog per lane, failed jobs, Postgres/BullMQ divergence (probes/queue.py)."""
+    from ..lifecycle.postgres import database_url
+
+    try:
+        url = database_url(ctx)
+    except ConfigError:
+        url = None
+    return probe_queue(ctx, url, _op_budget(deadline, OP_TIMEOUT_S * 2))
+
+
 GROUPS: dict[Group, Callable[[Context, Deadline, DoctorOptions], list[ProbeResult]]] = {
     Group.STORE: store_probes,
     Group.POSTGRES: postgres_probes,
     Group.SERVER: server_probes,
+    Group.QUEUE: queue_probes,
     Group.FILES: file_probes,
 }
 

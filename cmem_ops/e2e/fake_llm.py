@@ -69,7 +69,8 @@ HOLD_LIMIT_S = 120.0  # a held request is answered after this even if nobody rel
 class FakeLlm:
     """The test double; `base_url` is what CLAUDE_MEM_OPENROUTER_BASE_URL should be set to."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency_s: float = 0.0) -> None:
+        self.latency_s = latency_s  # every answer comes this long after the request (a model's think time)
         self.requests: list[LlmRequest] = []
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -89,6 +90,8 @@ class FakeLlm:
                 with double._lock:
                     double.requests.append(LlmRequest(time.time(), self.path, find_job_id(prompt),
                                                       tuple(find_uuids(prompt))))
+                if double.latency_s > 0:
+                    time.sleep(double.latency_s)  # simulated model latency (bench/throughput.py), not a wait
                 if not double._release.is_set():
                     double.holding.set()
                     double._release.wait(HOLD_LIMIT_S)

@@ -1,6 +1,7 @@
 """Services that start, stop and report on the parts of the claude-mem stack.
 
     store.py         the queue store: managed (ours), external (a URL) or docker
+    store_acl.py     `cmem-ops store acl`: a least-privilege ACL user for claude-mem's queue prefix
     postgres.py      the managed Postgres cluster, or an external database URL
     stack_config.py  what the server and worker processes run with, persisted in settings.json
     prestart.py      checks before a server or worker starts (runtime, settings, dependencies)
@@ -10,6 +11,8 @@
     keys.py          API keys through the server bundle's Postgres path
     stack.py         the whole stack in start order, and down in reverse
     summary.py       the one-screen `cmem-ops status`
+    upgrade.py       switch the managed store to another server binary, verified, rolled back on failure
+    support_bundle.py  one archive for a bug report, every secret removed
     up.py            `cmem-ops up`: the queue store, then the doctor
     install.py       `cmem-ops install`: the decision tree for getting a queue store
     uninstall.py     `cmem-ops uninstall`

@@ -21,6 +21,7 @@ from ..settings import (
     write_settings_keys,
 )
 from ..store import state
+from ..store.pinned import pinned_binary
 
 if TYPE_CHECKING:
     from ..store import process
@@ -119,7 +120,7 @@ def start(ctx: Context, *, binary: str | None = None, new_port: bool = False, ti
     if running is not None and running.port == identity.port and state.ping(identity.target):
         return process.StartResult(process.StartOutcome.ALREADY_RUNNING, running.pid, identity.port,
                                    running.binary or "", 0.0)
-    chosen = process.select_binary(ctx.paths, ctx.runner, binary)
+    chosen = process.select_binary(ctx.paths, ctx.runner, binary or pinned_binary(ctx.settings))
     return process.start_store(ctx.paths, ctx.runner, identity.port, identity.password, chosen, timeout)
 
 
@@ -182,11 +183,20 @@ def status(ctx: Context, *, timeout: float = 2.0) -> StoreStatus:
     uptime = facts.uptime_s
     if record and record.started_at and uptime is None:
         uptime = int(time.time() - record.started_at)
+    # A replica, a cluster node or a Sentinel answers PING but cannot hold claude-mem's queue.
+    wrong_role = None
+    if facts.info.get("role") != "master" or facts.info.get("cluster_enabled") == "1" or \
+            "min_slaves_good_slaves" in facts.info:
+        from ..probes.topology import status_problem  # off the happy path only: status stays light
+
+        wrong_role = status_problem(facts.info, target, facts.config)
     return StoreStatus(
         running=True, flavour=facts.flavour.display, version=facts.version,
         pid=record.pid if record else facts.process_id if mode is RedisMode.MANAGED else None,
         uptime_s=uptime, appendonly=facts.appendonly, appendfsync=facts.appendfsync,
-        maxmemory_policy=facts.maxmemory_policy, binary=record.binary if record else None, **base,  # type: ignore[arg-type]
+        maxmemory_policy=facts.maxmemory_policy, binary=record.binary if record else None,
+        problem=wrong_role[0] if wrong_role else None, hint=wrong_role[1] if wrong_role else None,
+        **base,  # type: ignore[arg-type]
     )
 
 

@@ -5,12 +5,17 @@ Kept light on purpose (no typer, rich or psycopg on this path): it runs in shell
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from ..context import Context
 from ..errors import ConfigError
+from ..metrics.lanes import LaneStats, queue_prefix, read_lanes
 from ..pidfile import identify, read_pidfile
+from ..resp import RespError
 from ..settings import QueueEngine
+from ..store_client import open_store
 from . import store as store_service
 from .store import StoreStatus
 
@@ -36,6 +41,7 @@ class StackSummary:
     queue_prefix: str | None
     store: StoreStatus | None
     problem: str | None = None
+    lanes: tuple[LaneStats, ...] = ()
 
 
 def process_line(ctx: Context, component: str) -> ProcessLine:
@@ -54,10 +60,33 @@ def summarize(ctx: Context, timeout: float = 1.0) -> StackSummary:
     server = process_line(ctx, "server")
     workers = tuple(process_line(ctx, p.stem) for p in sorted(ctx.paths.run_dir.glob("worker*.json"))) \
         if ctx.paths.run_dir.is_dir() else ()
+    lanes: list[tuple[LaneStats, ...]] = []
+    reader: threading.Thread | None = None
     try:
         engine = ctx.settings.queue_engine
         prefix = ctx.settings.queue_prefix
+        if engine is QueueEngine.BULLMQ:
+            # The lane counts need their own connection: read them while the store status is read,
+            # so `status` pays one round-trip time for both, not two.
+            reader = threading.Thread(target=lambda: lanes.append(read_queue_lanes(ctx, timeout)),
+                                      name="status-lanes", daemon=True)
+            reader.start()
         store = store_service.status(ctx, timeout=timeout) if engine is QueueEngine.BULLMQ else None
     except ConfigError as exc:
         return StackSummary(server, workers, "unknown", None, None, problem=f"{exc.message} ({exc.hint})")
-    return StackSummary(server, workers, engine.value, prefix, store)
+    if reader is not None:
+        reader.join(timeout + 0.5)
+    running = store is not None and store.running
+    return StackSummary(server, workers, engine.value, prefix, store, lanes=lanes[0] if lanes and running else ())
+
+
+def read_queue_lanes(ctx: Context, timeout: float) -> tuple[LaneStats, ...]:
+    """Both lanes by counts (metrics/lanes.py); () when the store cannot be read now."""
+    try:
+        target = ctx.settings.redis_target()
+        if target is None:
+            return ()
+        with open_store(target, timeout) as conn:
+            return tuple(read_lanes(conn, queue_prefix(ctx.settings), time.time() * 1000))
+    except (OSError, RespError, ConfigError):
+        return ()

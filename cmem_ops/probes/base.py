@@ -27,6 +27,7 @@ class Group(StrEnum):
     POSTGRES = "postgres"
     SERVER = "server"
     FILES = "files"
+    QUEUE = "queue"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from urllib.parse import urlencode
 
 from ..redis_url import RedisTarget
 from ..resp import RespError
@@ -28,8 +29,11 @@ def python_bullmq_available() -> bool:
 
 
 def probe_bullmq(target: RedisTarget, label: str, hints: StoreHints, timeout: float, cache_dir: Path,
-                 client: str = "auto") -> ProbeResult:
-    """Run the smoke with the chosen client; never raises for the store or the client failing."""
+                 client: str = "auto", *, extra_ca: str | None = None) -> ProbeResult:
+    """Run the smoke with the chosen client; never raises for the store or the client failing.
+
+    `extra_ca` is given to Node as NODE_EXTRA_CA_CERTS, as claude-mem's processes get it (rediss://).
+    """
     sw = Stopwatch()
     prefix = new_smoke_prefix()
     budget = max(timeout, MIN_TIMEOUT_S)
@@ -43,7 +47,8 @@ def probe_bullmq(target: RedisTarget, label: str, hints: StoreHints, timeout: fl
     if use_node:
         try:
             outcome = run_node_smoke(target.url(), prefix, "roundtrip", QUEUE, budget, cache_dir,
-                                     setup_timeout_s=max(budget, 120.0))
+                                     setup_timeout_s=max(budget, 120.0),
+                                     extra_env={"NODE_EXTRA_CA_CERTS": extra_ca} if extra_ca else None)
         except SmokeSetupError as exc:
             if client == "node":
                 return ProbeResult("bullmq", label, Status.FAIL, f"Node smoke could not be set up: {exc.message}",
@@ -57,7 +62,9 @@ def probe_bullmq(target: RedisTarget, label: str, hints: StoreHints, timeout: fl
                                required=False).timed(sw.ms)
         from .bullmq_python import run_python_smoke  # asyncio + bullmq: loaded only when needed
 
-        outcome = run_python_smoke(target.url(), prefix, "roundtrip", QUEUE, budget)
+        # redis-py adds ssl_ca_certs to the system CAs: the same trust as Node with NODE_EXTRA_CA_CERTS.
+        url = target.url() + (f"?{urlencode({'ssl_ca_certs': extra_ca})}" if target.tls and extra_ca else "")
+        outcome = run_python_smoke(url, prefix, "roundtrip", QUEUE, budget)
     leftover = _count_prefix(target, prefix, timeout)
     after = _dbsize(target, timeout)
     data = {"client": outcome.client, "client_version": outcome.client_version, "prefix": prefix,

@@ -183,9 +183,11 @@ def run_node_smoke(
     *,
     runner: Runner | None = None,
     setup_timeout_s: float = 180.0,
+    extra_env: dict[str, str] | None = None,
 ) -> SmokeOutcome:
     """Run smoke.mjs with the `node` on PATH; server failures come back as ok=False.
 
+    `extra_env` is added to node's environment (NODE_EXTRA_CA_CERTS for a private CA).
     Raises SmokeSetupError when node/npm are missing or `npm ci` fails, ValueError on bad args.
     """
     validate_smoke_args(prefix, mode, queue, timeout_s, job_id)
@@ -201,7 +203,7 @@ def run_node_smoke(
     try:
         done = (runner or SubprocessRunner()).run(
             argv, timeout=timeout_s + NODE_GRACE_S, cwd=workdir,
-            env={URL_ENV: url, "NODE_ENV": "production", "NODE_OPTIONS": ""},
+            env={URL_ENV: url, "NODE_ENV": "production", "NODE_OPTIONS": "", **(extra_env or {})},
         )
     except OpsTimeoutError:
         return _failed(mode, started, f"node smoke did not exit within {timeout_s:g}s")

@@ -173,27 +173,30 @@ def check_exposure(snap: StoreSnapshot, label: str, hints: StoreHints) -> ProbeR
 
 
 def check_dragonfly(snap: StoreSnapshot, label: str, hints: StoreHints, prefix: str | None) -> ProbeResult | None:
-    """Dragonfly runs BullMQ only with emulated cluster mode + hashtag locks, or undeclared-key Lua."""
+    """Dragonfly serves claude-mem only with undeclared-key Lua (--default_lua_flags=allow-undeclared-keys).
+
+    Emulated cluster mode with hashtag locks needs a `{hashtag}` queue prefix, which claude-mem cannot
+    have: it rewrites every character outside [a-zA-Z0-9_-] in CLAUDE_MEM_QUEUE_REDIS_PREFIX to `_`.
+    """
     flavour, _ = detect_flavour(snap.info)
     if flavour is not Flavour.DRAGONFLY:
         return None
     cfg = snap.config or {}
     emulated = cfg.get("cluster_mode") == "emulated" and cfg.get("lock_on_hashtags") in ("true", "1", "yes")
     undeclared = "allow-undeclared-keys" in cfg.get("default_lua_flags", "")
-    hashtag = bool(prefix and prefix.startswith("{") and "}" in prefix)
     data = {"cluster_mode": cfg.get("cluster_mode"), "lock_on_hashtags": cfg.get("lock_on_hashtags"),
             "default_lua_flags": cfg.get("default_lua_flags"), "prefix": prefix}
     if undeclared:
         return ProbeResult("dragonfly flags", label, Status.OK, "default_lua_flags=allow-undeclared-keys", data=data)
-    if emulated and hashtag:
-        return ProbeResult("dragonfly flags", label, Status.OK, f"emulated cluster, hashtag locks, prefix {prefix}",
+    fix = ("restart dragonfly with --default_lua_flags=allow-undeclared-keys (the only mode claude-mem can use), "
+           "then: " + hints.restart)
+    if snap.config is None:
+        return ProbeResult("dragonfly flags", label, Status.WARN,
+                           "cannot tell whether Dragonfly allows undeclared keys: CONFIG is blocked", hint=fix,
                            data=data)
-    if emulated:
-        return ProbeResult("dragonfly flags", label, Status.FAIL,
-                           f"the queue prefix {prefix or '(default)'} has no {{hashtag}}: "
-                           "Dragonfly will lock every key",
-                           hint="set CLAUDE_MEM_QUEUE_REDIS_PREFIX={claude_mem} (braces included)", data=data)
+    why = ("emulated cluster mode with hashtag locks needs a {hashtag} queue prefix, and claude-mem rewrites "
+           "braces in CLAUDE_MEM_QUEUE_REDIS_PREFIX to _" if emulated
+           else "BullMQ's scripts touch keys they do not declare, which Dragonfly refuses by default")
     return ProbeResult("dragonfly flags", label, Status.FAIL,
-                       "Dragonfly runs without the flags BullMQ needs",
-                       hint="start dragonfly with --cluster_mode=emulated --lock_on_hashtags (and a {hashtag} "
-                            "queue prefix), or with --default_lua_flags=allow-undeclared-keys", data=data)
+                       "Dragonfly runs without --default_lua_flags=allow-undeclared-keys: claude-mem's queue "
+                       "scripts will fail", detail=why, hint=fix, data=data)

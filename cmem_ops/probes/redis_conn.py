@@ -104,7 +104,8 @@ def diagnose(answer: Answer, hints: StoreHints, timeout: float) -> Diagnosis:
         return Diagnosis("ping", Status.FAIL, f"TLS to {t.address} failed: {text}",
                          "claude-mem (ioredis) checks the certificate against the system CAs and NODE_EXTRA_CA_CERTS",
                          "trust the server's CA: NODE_EXTRA_CA_CERTS=/path/ca.pem for claude-mem "
-                         "(SSL_CERT_FILE=/path/ca.pem for cmem-ops), or install it in the system store")
+                         "(cmem-ops reads the same variable, from the environment or settings.json), or install it in "
+                         "the system store")
     if f is Failure.CLOSED:
         return Diagnosis("ping", Status.FAIL, f"{t.address} closed the connection before answering: {text}",
                          "a proxy, a server at maxclients, or not a Redis-compatible server", hints.inspect)
@@ -173,8 +174,8 @@ def _noperm(answer: Answer, err: NoPermError) -> Diagnosis:
     user = err.user or answer.user or answer.target.username or "default"
     command = (err.command or "ping").split("|")[0]
     return Diagnosis("ping", Status.FAIL, f"ACL user {user!r} may not run {command.upper()} (NOPERM)", err.message,
-                     f"ACL SETUSER {user} +{command.lower()}   (BullMQ needs +@all on its keys: "
-                     f"ACL SETUSER {user} ~* +@all is the simplest)")
+                     f"ACL SETUSER {user} +{command.lower()}   (the acl check lists everything else BullMQ "
+                     "needs; a least-privilege user: cmem-ops store acl)")
 
 
 def persistence_fix(config: dict[str, str], hints: StoreHints) -> str:

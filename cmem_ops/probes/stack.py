@@ -190,7 +190,7 @@ def store_error(target: RedisTarget, timeout: float) -> str | None:
 
 def probe_stuck_jobs(database_url: str | None, target: RedisTarget | None, prefix: str | None, base_url: str,
                      timeout: float) -> ProbeResult:
-    """FAIL when a job is `processing` in Postgres with no live BullMQ lock, with the exact recovery commands."""
+    """WARN when a job is `processing` in Postgres with no live BullMQ lock, with the exact recovery commands."""
     sw = Stopwatch()
     if not database_url or target is None or not prefix:
         return _result("stuck jobs", "postgres", Status.SKIP, "needs the database URL, the queue store and a "
@@ -208,7 +208,7 @@ def probe_stuck_jobs(database_url: str | None, target: RedisTarget | None, prefi
         return _result("stuck jobs", "postgres", Status.OK, f"{len(states)} processing, none stuck").timed(sw.ms)
     commands = format_recovery_commands(stuck, base_url)
     first = stuck[0]
-    return _result("stuck jobs", "postgres", Status.FAIL,
+    return _result("stuck jobs", "postgres", Status.WARN,
                    f"{len(stuck)} job(s) stuck processing: {first.job.id} ({first.reason})",
                    detail="by hand, with a memories:write key of the job's project: " + " ; ".join(commands),
                    hint="cmem-ops jobs recover",

@@ -9,7 +9,7 @@ from ..redaction import redact_text
 MARKS = {Status.OK: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-"}
 STYLES = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.SKIP: "dim"}
 TITLES = {Group.STORE: "Queue store", Group.POSTGRES: "Postgres", Group.SERVER: "claude-mem server",
-          Group.FILES: "Files"}
+          Group.FILES: "Files", Group.QUEUE: "Queue health"}
 
 
 def format_result(result: ProbeResult) -> list[str]:

@@ -124,6 +124,7 @@ def either(native: str, docker: str) -> Callable[[Builder], Schema]:
 # envelope "command" -> how its `data` is built
 DATA: dict[str, Callable[[Builder], Schema]] = {
     "status": by_type("cmem_ops.lifecycle.summary:StackSummary"),
+    "metrics": by_type("cmem_ops.metrics.snapshot:MetricsSnapshot"),
     "doctor": doctor_data,
     "logs": logs_data,
     "up": lambda b: obj({"store": b.ref("cmem_ops.lifecycle.store:StoreStatus"), "doctor": doctor_data(b)}),
@@ -135,7 +136,14 @@ DATA: dict[str, Callable[[Builder], Schema]] = {
     "store.restart": by_type("cmem_ops.store.process:StartResult"),
     "store.status": by_type("cmem_ops.lifecycle.store:StoreStatus"),
     "store.binaries": lambda b: array(b.ref("cmem_ops.store.binaries:ServerBinary")),
+    "store.acl": by_type("cmem_ops.lifecycle.store_acl:AclUser"),
     "store.logs": logs_data,
+    "store.backup": by_type("cmem_ops.backup.create:BackupResult"),
+    "store.restore": by_type("cmem_ops.backup.restore:RestoreResult"),
+    "store.upgrade": by_type("cmem_ops.lifecycle.upgrade:UpgradeResult"),
+    "backup": by_type("cmem_ops.backup.create:BackupResult"),
+    "restore": by_type("cmem_ops.backup.restore:RestoreResult"),
+    "support-bundle": by_type("cmem_ops.lifecycle.support_bundle:SupportBundle"),
     "postgres.start": by_type("cmem_ops.lifecycle.postgres:PgStatus"),
     "postgres.stop": by_type("cmem_ops.lifecycle.postgres:PgStatus"),
     "postgres.status": by_type("cmem_ops.lifecycle.postgres:PgStatus"),

@@ -5,4 +5,5 @@
     ports.py     choose a private port once; ask whether a port answers
     process.py   start / stop the managed server under supervision with an identity-checked PID file
     status.py    read what a running store says about itself (INFO, CONFIG GET)
+    pinned.py    the binary the store is pinned to (CMEM_OPS_STORE_BINARY), written by `store upgrade`
 """

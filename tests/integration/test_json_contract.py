@@ -28,6 +28,7 @@ CONTRACT = {
                                            "uptime_s", "appendonly", "appendfsync", "maxmemory_policy", "data_dir",
                                            "binary", "problem", "hint"]),
     ("store", "binaries"): ("store.binaries", ["path", "source", "flavour", "version", "supported", "reason"]),
+    ("store", "acl"): ("store.acl", ["user", "prefix", "key_patterns", "commands", "setuser", "url"]),
     ("postgres", "status"): ("postgres.status", ["mode", "running", "url", "port", "pid", "version", "data_dir",
                                                  "problem", "hint"]),
     ("server", "status"): ("server.status", ["running", "pid", "url", "healthy", "ready", "info", "prefix", "version",
@@ -40,7 +41,8 @@ CONTRACT = {
     ("uninstall", "--dry-run"): ("uninstall", ["dry_run", "mode", "stopped", "removed", "kept", "cleared_keys",
                                                "messages"]),
     ("matrix", "plan"): ("matrix.plan", ["target", "kind", "source", "location", "reason", "hint", "pull"]),
-    ("status",): ("status", ["server", "workers", "queue_engine", "queue_prefix", "store", "problem"]),
+    ("status",): ("status", ["server", "workers", "queue_engine", "queue_prefix", "store", "problem", "lanes"]),
+    ("metrics",): ("metrics", ["prefix", "store", "lanes", "generation", "health", "durations"]),
     ("doctor", "--only", "files"): ("doctor", ["results", "counts", "elapsed_ms", "timeout_s", "exit_code"]),
 }
 

@@ -29,9 +29,13 @@ def test_status_summary_and_json(env):
     assert lines[2] == "Queue: BullMQ"
     assert lines[3].startswith("Store: managed Valkey") and lines[4] == "Persistence: AOF everysec"
     assert lines[5] == "Policy: noeviction"
+    assert lines[6] == "Lane event: waiting 0 / active 0 / failed 0, oldest -, 0 workers"
+    assert lines[7] == "Lane summary: waiting 0 / active 0 / failed 0, oldest -, 0 workers"
     payload = json.loads(run_cli(env, "status", "--json").stdout)
     assert payload["command"] == "status" and payload["ok"] is True
-    assert list(payload["data"]) == ["server", "workers", "queue_engine", "queue_prefix", "store", "problem"]
+    assert list(payload["data"]) == ["server", "workers", "queue_engine", "queue_prefix", "store", "problem", "lanes"]
+    assert [lane["queue"] for lane in payload["data"]["lanes"]] == ["server_beta_generate_event",
+                                                                     "server_beta_generate_summary"]
     assert "***" in payload["data"]["store"]["url"]
     run_cli(env, "store", "stop")
     down = run_cli(env, "status")

@@ -92,11 +92,17 @@ def test_exposure():
 def test_dragonfly_flags():
     base = {"redis_version": "7.4.0", "dragonfly_version": "df-v1.21.2"}
     assert rc.check_dragonfly(snap(), "t", MANAGED, None) is None  # not Dragonfly: no line
-    ok = StoreSnapshot(TARGET, base, {"cluster_mode": "emulated", "lock_on_hashtags": "true"}, None, 1)
-    assert rc.check_dragonfly(ok, "t", EXTERNAL, "{claude_mem}").status is Status.OK
-    assert rc.check_dragonfly(ok, "t", EXTERNAL, "claude_mem").status is Status.FAIL
+    # emulated cluster + hashtag locks would need a {hashtag} prefix, which claude-mem rewrites to _claude_mem_
+    emulated = StoreSnapshot(TARGET, base, {"cluster_mode": "emulated", "lock_on_hashtags": "true"}, None, 1)
+    for prefix in ("{claude_mem}", "claude_mem", None):
+        result = rc.check_dragonfly(emulated, "t", EXTERNAL, prefix)
+        assert result.status is Status.FAIL and "rewrites" in result.detail
+        assert "--default_lua_flags=allow-undeclared-keys" in result.hint and "{claude_mem}" not in result.hint
     lua = StoreSnapshot(TARGET, base, {"default_lua_flags": "allow-undeclared-keys"}, None, 1)
     assert rc.check_dragonfly(lua, "t", EXTERNAL, None).status is Status.OK
     bare = StoreSnapshot(TARGET, base, {}, None, 1)
     result = rc.check_dragonfly(bare, "t", EXTERNAL, None)
-    assert result.status is Status.FAIL and "--cluster_mode=emulated" in result.hint
+    assert result.status is Status.FAIL and "allow-undeclared-keys" in result.hint
+    assert "cluster_mode" not in result.hint
+    blocked = StoreSnapshot(TARGET, base, None, "NOPERM", 1)
+    assert rc.check_dragonfly(blocked, "t", EXTERNAL, None).status is Status.WARN

@@ -51,3 +51,13 @@ def test_persist_keeps_other_keys_and_never_copies_environment_values(tmp_path):
     assert written["CLAUDE_MEM_QUEUE_REDIS_PREFIX"] == cfg.prefix
     assert "CLAUDE_MEM_SERVER_HOST" not in written  # it came from the environment
     assert "CLAUDE_MEM_GENERATION_DISABLED" not in written
+
+
+def test_node_extra_ca_certs_reaches_the_server_and_workers_from_settings_or_environment(tmp_path):
+    from cmem_ops.claudemem.env import build_server_env, build_worker_env
+
+    cfg = plan_config(settings_with(tmp_path, {"NODE_EXTRA_CA_CERTS": "/etc/cm/ca.pem"}), None, 0, lambda: 24001)
+    assert build_server_env(cfg)["NODE_EXTRA_CA_CERTS"] == "/etc/cm/ca.pem"
+    assert build_worker_env(cfg)["NODE_EXTRA_CA_CERTS"] == "/etc/cm/ca.pem"
+    cfg = plan_config(settings_with(tmp_path, {}, {"NODE_EXTRA_CA_CERTS": "/env/ca.pem"}), None, 0, lambda: 24001)
+    assert build_worker_env(cfg)["NODE_EXTRA_CA_CERTS"] == "/env/ca.pem"

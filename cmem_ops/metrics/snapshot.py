@@ -1,0 +1,97 @@
+"""One scrape: read the queue store, Postgres and the server once, into a MetricsSnapshot.
+
+Each source is read under its own bound and reported separately: a store that is down gives
+`store.up = False` and no lane counts, but Postgres and /healthz are still read. Nothing raises for
+the systems being measured; a broken setting is an OpsError for the caller (the metrics command).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..context import Context
+from ..redis_url import RedisTarget
+from ..resp import RespError, parse_info
+from ..store_client import StoreConnection, open_store
+from .generation import GenerationStats, read_generation, short_error
+from .lanes import LaneStats, queue_prefix, read_lanes
+from .store import StoreStats, parse_store_stats
+
+
+@dataclass(frozen=True)
+class HealthStats:
+    """The server's /healthz: None `up` when no server is configured."""
+
+    url: str | None
+    up: bool | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    """Everything one scrape read, and how long each part took."""
+
+    prefix: str
+    store: StoreStats
+    lanes: tuple[LaneStats, ...]
+    generation: GenerationStats | None
+    health: HealthStats
+    durations: dict[str, float] = field(default_factory=dict)
+
+
+def read_store(target: RedisTarget | None, prefix: str, timeout: float
+               ) -> tuple[StoreStats, list[LaneStats], StoreConnection | None]:
+    """INFO and both lanes over one connection; the connection is returned open for the divergence check."""
+    if target is None:
+        return StoreStats(up=False, error="no queue store is configured"), [], None
+    try:
+        conn = open_store(target, timeout)
+    except (OSError, RespError) as exc:
+        return StoreStats(up=False, error=short_error(exc)), [], None
+    try:
+        stats = parse_store_stats(parse_info(conn.text("INFO")))
+        lanes = read_lanes(conn, prefix, time.time() * 1000)
+    except (OSError, RespError) as exc:
+        conn.close()
+        return StoreStats(up=False, error=short_error(exc)), [], None
+    return stats, lanes, conn
+
+
+def read_health(base_url: str | None, timeout: float) -> HealthStats:
+    """GET /healthz: up when it answers 200 with status ok."""
+    if base_url is None:
+        return HealthStats(None, None)
+    from ..claudemem.api import ApiClient
+    from ..http_client import HttpError
+
+    try:
+        resp = ApiClient(base_url, timeout=timeout).healthz()
+    except (HttpError, OSError, ValueError) as exc:
+        return HealthStats(base_url, False, short_error(exc))
+    ok = resp.status == 200 and resp.body.get("status") == "ok"
+    return HealthStats(base_url, ok, None if ok else f"GET /healthz answered {resp.status}")
+
+
+def collect(ctx: Context, timeout: float = 2.0) -> MetricsSnapshot:
+    """Read every source once (each bounded by `timeout` per round trip); ConfigError on broken settings."""
+    from ..doctor.suite import server_url
+    from ..lifecycle.postgres import database_url
+
+    target = ctx.settings.redis_target()
+    prefix = queue_prefix(ctx.settings)
+    durations: dict[str, float] = {}
+    t0 = time.perf_counter()
+    store, lanes, conn = read_store(target, prefix, timeout)
+    durations["store"] = time.perf_counter() - t0
+    try:
+        t0 = time.perf_counter()
+        generation = read_generation(database_url(ctx), conn, prefix, timeout)
+        durations["postgres"] = time.perf_counter() - t0
+    finally:
+        if conn is not None:
+            conn.close()
+    t0 = time.perf_counter()
+    health = read_health(server_url(ctx), timeout)
+    durations["server"] = time.perf_counter() - t0
+    return MetricsSnapshot(prefix, store, tuple(lanes), generation, health, durations)
