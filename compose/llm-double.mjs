@@ -1,7 +1,8 @@
 // TEST DOUBLE: an OpenAI-compatible /chat/completions endpoint for the docker e2e (no LLM is reachable
 // there). Every request gets the same canned <observation> XML, as cmem_ops/e2e/fake_llm.py answers
 // natively. It listens inside its container, on the compose network only; GET /stats counts requests
-// (per client address).
+// (per client address). GET /hold makes every later request wait (up to HOLD_LIMIT_MS) until GET
+// /release, so a worker can be killed while its job is `processing`; /stats says how many are held.
 const OBSERVATION = `<observation>
   <type>discovery</type>
   <title>Test double observation</title>
@@ -15,19 +16,41 @@ const OBSERVATION = `<observation>
 let requests = 0;
 const byClient = {};  // remote address -> requests: which worker container asked
 const DELAY_MS = Number(process.env.LLM_DOUBLE_DELAY_MS ?? "150");  // lets several workers share a batch
+const HOLD_LIMIT_MS = 120000;  // a held request is answered after this even if nobody releases it
+let holding = false;
+let held = 0;  // requests waiting now
+let released = null;  // resolves the waiting requests
+let gate = Promise.resolve();
 Bun.serve({
   hostname: "0.0.0.0",
   port: 8080,
   async fetch(req, server) {
     const url = new URL(req.url);
     if (url.pathname === "/healthz") return new Response("ok");
-    if (url.pathname === "/stats") return Response.json({ requests, byClient });
+    if (url.pathname === "/stats") return Response.json({ requests, byClient, holding, held });
+    if (url.pathname === "/hold") {
+      if (!holding) {
+        holding = true;
+        gate = new Promise((resolve) => { released = resolve; });
+      }
+      return Response.json({ holding });
+    }
+    if (url.pathname === "/release") {
+      holding = false;
+      if (released) released();
+      return Response.json({ holding });
+    }
     if (req.method === "POST" && url.pathname.endsWith("/chat/completions")) {
       requests += 1;
       const client = server.requestIP(req)?.address ?? "unknown";
       byClient[client] = (byClient[client] ?? 0) + 1;
       await req.text();
       await Bun.sleep(DELAY_MS);
+      if (holding) {
+        held += 1;
+        await Promise.race([gate, Bun.sleep(HOLD_LIMIT_MS)]);
+        held -= 1;
+      }
       return Response.json({
         id: `test-double-${requests}`, object: "chat.completion", model: "test-double",
         choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content: OBSERVATION } }],

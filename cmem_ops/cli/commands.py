@@ -329,12 +329,12 @@ and --image."""),
                         "carries the same inputs digest is kept."),
     # jobs
     Command(("jobs", "stuck"), "List jobs processing in Postgres and say which are stuck (no live BullMQ lock); "
-            "exit 1 when any is.", "cmem_ops.cli.jobs:stuck", (_MIN_AGE, JSON)),
+            "exit 1 when any is.", "cmem_ops.cli.jobs:stuck", (_MIN_AGE, _DOCKER_STACK, JSON)),
     Command(("jobs", "recover"), "Recover stuck jobs: delete the BullMQ lock of a worker proven dead, then cancel "
             "and retry each job.", "cmem_ops.cli.jobs:recover",
             (flag(("--dry-run",), "dry_run", "Print the commands; change nothing."),
              seconds(("--wait",), "wait", 15.0, 0, "Seconds to wait for the retried jobs to finish."),
-             _MIN_AGE, JSON)),
+             _MIN_AGE, _DOCKER_STACK, JSON)),
     # matrix
     Command(("matrix",), "Run the matrix (the default), or a subcommand: plan, workflow.", "cmem_ops.cli.matrix:run",
             (_TARGETS, _NATIVE, _DOCKER, JSON,

@@ -19,7 +19,8 @@ def stuck(args: Namespace) -> int:
     from ..render.jobs import format_stuck
 
     return output.run("jobs.stuck", args.as_json,
-                      lambda: jobs_service.detect(build_context(), min_age_s=args.min_age), format_stuck,
+                      lambda: jobs_service.detect(build_context(), min_age_s=args.min_age,
+                                                           docker=args.docker), format_stuck,
                       lambda r: ExitCode.FAILED if r.stuck else ExitCode.OK,
                       lambda r: {"jobs": list(r.jobs), "stuck": len(r.stuck),
                                  "commands": jobs_service.format_commands(r)})
@@ -36,5 +37,5 @@ def recover(args: Namespace) -> int:
 
     return output.run("jobs.recover", args.as_json,
                       lambda: jobs_service.recover(build_context(), dry_run=args.dry_run, wait_s=args.wait,
-                                                   min_age_s=args.min_age),
+                                                   min_age_s=args.min_age, docker=args.docker),
                       format_recovery, code)

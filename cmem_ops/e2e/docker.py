@@ -9,7 +9,9 @@
    double counts requests per container address); events posted with every worker stopped and across
    a server restart each completed exactly once (Postgres: completed, 1 attempt; one LLM request each)
 6  a worker's main process SIGKILLed from the host (a crash, not `docker kill`): the restart policy
-   brings it back and events posted meanwhile complete
+   brings it back and events posted meanwhile complete; a worker SIGKILLed while its job waits on the
+   LLM (the double holds the call): `jobs stuck --docker` finds the job stuck, `jobs recover --docker`
+   completes it with exactly one observation
 7  the store's main process SIGKILLed between events: restarted by its policy, every event completed;
    a read-only key revoked (the bundle's CLI in the container): refused at once, the full key still works
 8  no password or key in `docker inspect` (Cmd, Args, Env, Labels) of any container, nor in host `ps`;
@@ -38,6 +40,7 @@ from ..claudemem.apikeys import parse_api_key
 from ..containers.engine import Engine
 from ..context import Context, build_context
 from ..errors import OpsError
+from ..jobs.stuck import Verdict
 from ..lifecycle import docker_stack
 from ..lifecycle import docker_stack_config as cfg
 from ..settings import write_settings_keys
@@ -260,6 +263,74 @@ def step_worker_crash(w: DockerWorld) -> str:
            f"{len(jobs)} events completed"
 
 
+def llm_control(w: DockerWorld, action: str) -> None:
+    """GET /hold or /release of the LLM double (inside its container)."""
+    w.compose().exec("llm-double", ["wget", "-q", "-O", "-", f"http://127.0.0.1:8080/{action}"], timeout=30)
+
+
+def psql_value(w: DockerWorld, sql: str) -> str:
+    """One value from psql inside the postgres container."""
+    return str(w.compose().exec("postgres", ["psql", "-U", cfg.POSTGRES_USER, "-d", "claude_mem", "-Atc", sql],
+                                timeout=30)).strip()
+
+
+def step_worker_killed_mid_job(w: DockerWorld) -> str:
+    """A worker's main process SIGKILLed while its job waits on the LLM: `jobs stuck` finds it, `jobs recover`
+    (lock DEL, cancel, retry, all inside the compose network) completes it with one observation."""
+    from ..jobs import recover as jobs
+
+    project = docker_stack.read_state(w.ctx).project  # type: ignore[union-attr]
+    one = f"{project}-{cfg.WORKER}-1"
+    others = [f"{project}-{cfg.WORKER}-{i}" for i in range(2, w.workers + 1)]
+    engine = Engine.connect()
+    try:
+        # One worker only: every worker runs the bundle as pid 1, so a dead holder is proven by the
+        # start times of the running workers (jobs/docker_stack.py), which a worker untouched cannot pass.
+        for name in others:
+            engine.stop(name, timeout=60)
+        llm_control(w, "hold")
+        try:
+            job = w.post("mid-job")
+
+            def processing_and_held() -> bool:
+                return (int(llm_stats(w).get("held") or 0) >= 1
+                        and job_rows(w, [job]).get(job, ("", 0))[0] == "processing")
+
+            poll(processing_and_held, Deadline.after(60), what="the job to be processing with its LLM call held",
+                 interval=0.2, max_interval=1.0)
+            before = engine.container(one)
+            expect(before is not None and before.running and before.pid > 0, f"{one} is not running")
+            assert before is not None
+            os.kill(before.pid, signal.SIGKILL)
+
+            def restarted() -> bool:
+                info = engine.container(one)
+                return info is not None and info.running and info.restart_count > before.restart_count
+
+            poll(restarted, Deadline.after(60), what=f"{one} to be restarted by its policy", interval=0.2)
+        finally:
+            llm_control(w, "release")
+        found = jobs.detect(w.ctx, docker=True, min_age_s=0)
+        mine = [s for s in found.jobs if s.job.id == job]
+        expect(bool(mine) and mine[0].verdict is Verdict.STUCK and mine[0].delete_lock,
+               f"jobs stuck --docker: {[(s.job.id, s.verdict.value, s.reason) for s in mine] or 'job not processing'}")
+        report = jobs.recover(w.ctx, docker=True, wait_s=60, min_age_s=0)
+    finally:
+        for name in others:
+            engine.start(name)
+        engine.close()
+    outcome = [o for o in report.outcomes if o.job_id == job]
+    expect(bool(outcome) and outcome[0].lock_deleted and outcome[0].ok and outcome[0].final_status == "completed",
+           f"jobs recover --docker: {outcome or report.outcomes}")
+    observations = int(psql_value(w, f"select count(*) from observations where created_by_job_id = '{job}'"))
+    status = job_rows(w, [job]).get(job)
+    expect(observations == 1 and status is not None and status[0] == "completed",
+           f"job {job}: {status}, {observations} observations (want completed, exactly 1)")
+    return (f"pid {before.pid} SIGKILLed with job {job} processing (its LLM call held); jobs stuck: stuck, "
+            f"lock held by a dead worker; jobs recover: lock deleted, cancel {outcome[0].cancel_status}, "
+            f"retry {outcome[0].retry_status}, completed with 1 observation")
+
+
 def bundle_cli(w: DockerWorld, *args: str) -> str:
     """A bundle CLI call inside the server container (its stdout); the pool closes at once."""
     return str(w.compose().exec(cfg.SERVER, ["/usr/local/bin/claude-mem-entrypoint", *args],
@@ -361,7 +432,9 @@ STEPS: tuple[tuple[str, Callable[[DockerWorld], str]], ...] = (
     ("images", step_images), ("local-dev refused", step_local_dev), ("stack up --docker", step_stack_up),
     ("key + event wait=true", step_key_and_wait), ("scaled workers", step_scaled),
     ("worker stop + server restart, exactly once", step_worker_stop_server_restart),
-    ("worker crash restarted", step_worker_crash), ("store crash, nothing lost", step_store_crash),
+    ("worker crash restarted", step_worker_crash),
+    ("worker killed mid-job, job recovered", step_worker_killed_mid_job),
+    ("store crash, nothing lost", step_store_crash),
     ("revoked key refused", step_revoke), ("no secret visible", step_no_secrets),
     ("stack down --docker", step_down),
 )

@@ -9,6 +9,10 @@ processing; a cancel cannot remove a BullMQ job whose lock is held):
 
 The HTTP calls need a key of the job's own project with memories:write: one is created for each
 project through the bundle's Postgres path and revoked when done.
+
+Where rows, locks and keys are reached is an access (stuck.JobsAccess + RecoveryAccess here): the
+native stack's URLs and local bundle (NativeJobsAccess), or the docker stack's containers through
+`docker compose exec` (jobs/docker_stack.py; --docker or CLAUDE_MEM_STACK=docker).
 """
 
 from __future__ import annotations
@@ -16,28 +20,35 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..claudemem.api import ApiClient
-from ..claudemem.apikeys import FULL_SCOPES
+from ..claudemem.apikeys import FULL_SCOPES, ApiKey
 from ..context import Context
 from ..errors import ConfigError, NotRunningError, OpsError, OpsTimeoutError
 from ..http_client import HttpError
 from ..lifecycle import keys as keys_service
 from ..lifecycle.stack_config import load_config
+from ..redaction import redact_text
 from ..redis_url import RedisTarget
+from ..resp import RespError
 from ..store_client import open_store
 from ..wait import Deadline, poll
 from .stuck import (
     MIN_AGE_S,
+    JobsAccess,
     JobState,
+    ProcessingJob,
     ScanError,
     ScanSide,
     Verdict,
+    fetch_processing,
     fetch_statuses,
     format_recovery_commands,
     holder_alive,
     is_local,
-    scan,
+    read_locks,
+    scan_access,
 )
 
 KEY_NAME = "cmem-ops-jobs-recover"
@@ -94,68 +105,138 @@ def format_commands(report: StuckReport) -> list[str]:
     return lines
 
 
-def detect(ctx: Context, *, timeout: float = 5.0, min_age_s: float | None = None) -> StuckReport:
-    """Read every processing row and its BullMQ lock; judge each."""
+@dataclass
+class NativeJobsAccess:
+    """The native stack: Postgres and the store by their URLs, keys through the local bundle."""
+
+    ctx: Context
+    database_url: str
+    target: RedisTarget
+    base_url: str
+    prefix: str
+    local: bool
+
+    def processing(self, timeout: float) -> list[ProcessingJob]:
+        import psycopg
+
+        try:
+            return fetch_processing(self.database_url, timeout)
+        except (psycopg.Error, OSError) as exc:
+            raise ScanError(ScanSide.POSTGRES, redact_text(" ".join(str(exc).split())[:200])) from exc
+
+    def locks(self, keys: list[str], timeout: float) -> dict[str, bool]:
+        try:
+            return read_locks(self.target, keys, timeout)
+        except (OSError, RespError) as exc:
+            raise ScanError(ScanSide.STORE, f"{self.target.address}: {exc}") from exc
+
+    def holder_alive(self, job: ProcessingJob, pid: int | None) -> bool | None:
+        return holder_alive(pid, self.local)
+
+    def recheck_holder(self, job: ProcessingJob, pid: int | None) -> bool | None:
+        return holder_alive(pid, self.local)
+
+    def delete_lock(self, key: str) -> bool:
+        with open_store(self.target, 5.0) as conn:
+            return bool(conn.command("DEL", key) == 1)
+
+    def statuses(self, ids: list[str], timeout: float) -> dict[str, str]:
+        return fetch_statuses(self.database_url, ids, timeout)
+
+    def create_key(self, scopes: tuple[str, ...], team: str, project: str, name: str) -> ApiKey:
+        return keys_service.create(self.ctx, scopes, team=team, project=project, name=name).key
+
+    def revoke_key(self, key_id: str) -> None:
+        keys_service.revoke(self.ctx, key_id)
+
+
+class RecoveryAccess(JobsAccess, Protocol):
+    """A JobsAccess that can also act: recheck a holder, delete a lock, read statuses, make keys."""
+
+    def recheck_holder(self, job: ProcessingJob, pid: int | None) -> bool | None: ...
+    def delete_lock(self, key: str) -> bool: ...
+    def statuses(self, ids: list[str], timeout: float) -> dict[str, str]: ...
+    def create_key(self, scopes: tuple[str, ...], team: str, project: str, name: str) -> ApiKey: ...
+    def revoke_key(self, key_id: str) -> None: ...
+
+
+def open_access(ctx: Context, *, docker: bool = False) -> RecoveryAccess:
+    """The docker stack's access with `docker` (or CLAUDE_MEM_STACK=docker), else the native stack's."""
+    from ..lifecycle.docker_stack import wants_docker
+
+    if wants_docker(ctx, docker):
+        from . import docker_stack
+
+        return docker_stack.open_access(ctx)
     cfg = load_config(ctx)
     if not cfg.database_url:
         raise ConfigError("no database is configured (CLAUDE_MEM_SERVER_DATABASE_URL)", hint="cmem-ops stack up")
     target = ctx.settings.redis_target()
     if target is None:
         raise ConfigError("no queue store is configured (CLAUDE_MEM_REDIS_URL)", hint="cmem-ops stack up")
+    return NativeJobsAccess(ctx, cfg.database_url, target, cfg.base_url, cfg.prefix, is_local(target))
+
+
+def detect(ctx: Context, *, timeout: float = 5.0, min_age_s: float | None = None, docker: bool = False,
+           access: RecoveryAccess | None = None) -> StuckReport:
+    """Read every processing row and its BullMQ lock; judge each."""
+    access = access or open_access(ctx, docker=docker)
     try:
-        states = scan(cfg.database_url, target, cfg.prefix, timeout, MIN_AGE_S if min_age_s is None else min_age_s)
+        states = scan_access(access, timeout, MIN_AGE_S if min_age_s is None else min_age_s)
     except ScanError as exc:
+        native = isinstance(access, NativeJobsAccess)
         if exc.side is ScanSide.POSTGRES:
             raise OpsError(f"cannot read generation jobs from Postgres: {exc.detail}",
-                           hint="cmem-ops doctor --only postgres") from None
+                           hint="cmem-ops doctor --only postgres" if native else
+                           "CLAUDE_MEM_STACK=docker cmem-ops doctor   (or: cmem-ops stack logs --docker postgres)"
+                           ) from None
         raise OpsError(f"cannot read BullMQ locks from the queue store at {exc.detail}",
-                       hint="cmem-ops store start") from None
-    return StuckReport(tuple(states), cfg.base_url, cfg.prefix, is_local(target))
+                       hint="cmem-ops store start" if native else "cmem-ops stack logs --docker valkey") from None
+    return StuckReport(tuple(states), access.base_url, access.prefix, access.local)
 
 
-def recover(ctx: Context, *, dry_run: bool = False, wait_s: float = 15.0, min_age_s: float | None = None
-            ) -> RecoveryReport:
+def recover(ctx: Context, *, dry_run: bool = False, wait_s: float = 15.0, min_age_s: float | None = None,
+            docker: bool = False) -> RecoveryReport:
     """Recover every stuck job (delete a dead holder's lock, cancel, retry); wait up to `wait_s` for each to finish."""
     t0 = time.monotonic()
-    found = detect(ctx, min_age_s=min_age_s)
+    access = open_access(ctx, docker=docker)
+    found = detect(ctx, min_age_s=min_age_s, access=access)
     commands = tuple(format_commands(found))
     if dry_run or not found.stuck:
         return RecoveryReport(found, (), commands, dry_run, (time.monotonic() - t0) * 1000)
-    target = ctx.settings.redis_target()
-    assert target is not None  # detect() checked it
     try:
         answering = ApiClient(found.base_url).healthz(timeout=2.0).status == 200
     except HttpError:
         answering = False
     if not answering:
+        start = "cmem-ops server start" if isinstance(access, NativeJobsAccess) else "cmem-ops stack up --docker"
         raise NotRunningError(f"the server at {found.base_url} does not answer: cancel and retry go through its API",
-                              hint="cmem-ops server start   (then cmem-ops jobs recover)")
+                              hint=f"{start}   (then cmem-ops jobs recover)")
     outcomes: list[JobOutcome] = []
     groups: dict[tuple[str, str], list[JobState]] = {}
     for state in found.stuck:
         groups.setdefault((state.job.team_id, state.job.project_id), []).append(state)
     for (team, project), states in groups.items():
-        created = keys_service.create(ctx, FULL_SCOPES, team=team, project=project, name=KEY_NAME)
-        client = ApiClient(found.base_url, created.key.key)
+        created = access.create_key(FULL_SCOPES, team, project, KEY_NAME)
+        client = ApiClient(found.base_url, created.key)
         try:
             for state in states:
-                outcomes.append(_recover_one(client, target, found.local, state))
+                outcomes.append(_recover_one(client, access, state))
         finally:
-            keys_service.revoke(ctx, created.key.id)
+            access.revoke_key(created.id)
     if wait_s > 0:
-        outcomes = _wait_final(ctx, outcomes, wait_s)
+        outcomes = _wait_final(access, outcomes, wait_s)
     return RecoveryReport(found, tuple(outcomes), commands, False, (time.monotonic() - t0) * 1000)
 
 
-def _recover_one(client: ApiClient, target: RedisTarget, local: bool, state: JobState) -> JobOutcome:
+def _recover_one(client: ApiClient, access: RecoveryAccess, state: JobState) -> JobOutcome:
     job = state.job
     deleted = False
     if state.delete_lock and state.lock_key:
         # Prove it again right before acting: the holder must still be dead.
-        if holder_alive(state.holder_pid, local) is not False:
+        if access.recheck_holder(job, state.holder_pid) is not False:
             return JobOutcome(job.id, False, None, None, None, f"skipped: {job.locked_by} is no longer provably dead")
-        with open_store(target, 5.0) as conn:
-            deleted = conn.command("DEL", state.lock_key) == 1
+        deleted = access.delete_lock(state.lock_key)
     try:
         cancel = client.cancel_job(job.id)
         if cancel.status not in (200, 409):
@@ -168,15 +249,13 @@ def _recover_one(client: ApiClient, target: RedisTarget, local: bool, state: Job
     return JobOutcome(job.id, deleted, cancel.status, retry.status, status, note)
 
 
-def _wait_final(ctx: Context, outcomes: list[JobOutcome], wait_s: float) -> list[JobOutcome]:
+def _wait_final(access: RecoveryAccess, outcomes: list[JobOutcome], wait_s: float) -> list[JobOutcome]:
     """Poll the rows in Postgres (reading jobs over HTTP would need another key) until they finish or `wait_s`."""
-    cfg = load_config(ctx)
     ids = [o.job_id for o in outcomes if o.ok]
     final: dict[str, str] = {}
-    database_url = cfg.database_url
-    if ids and database_url:
+    if ids:
         def finished() -> bool:
-            final.update(fetch_statuses(database_url, ids, timeout=5.0))
+            final.update(access.statuses(ids, timeout=5.0))
             return all(final.get(i) in TERMINAL for i in ids)
 
         # Running out of time is an answer here: the report shows each job's last status.

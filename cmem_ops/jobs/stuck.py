@@ -21,10 +21,10 @@ both call it, and turn its ScanError (which side failed, and why) into a status 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from ..pidfile import read_proc
 from ..redaction import redact_text
@@ -181,15 +181,26 @@ def read_locks(target: RedisTarget, keys: Iterable[str], timeout: float) -> dict
         return {key: conn.command("EXISTS", key) == 1 for key in wanted}
 
 
+HolderCheck = Callable[[ProcessingJob, int | None], bool | None]
+
+
 def assess(jobs: list[ProcessingJob], locks: dict[str, bool], prefix: str, local: bool,
-           min_age_s: float = MIN_AGE_S) -> list[JobState]:
-    """Judge every processing job given the lock map (pure apart from reading /proc for holders)."""
+           min_age_s: float = MIN_AGE_S, alive_check: HolderCheck | None = None) -> list[JobState]:
+    """Judge every processing job given the lock map (pure apart from reading /proc for holders).
+
+    `alive_check(job, pid)` says whether a held lock's holder lives (default: /proc when `local`).
+    """
     states = []
     for job in jobs:
         key = lock_key(prefix, job.source_type, job.bullmq_job_id) if job.bullmq_job_id else None
         held = bool(key and locks.get(key))
         pid = parse_locked_by(job.locked_by)
-        alive = holder_alive(pid, local) if held else None
+        if not held:
+            alive = None
+        elif alive_check is not None:
+            alive = alive_check(job, pid)
+        else:
+            alive = holder_alive(pid, local)
         verdict, reason = judge(job, held, alive, min_age_s)
         states.append(JobState(job, key, held, pid, alive, verdict, reason))
     return states
@@ -216,6 +227,26 @@ def scan(database_url: str, target: RedisTarget, prefix: str, timeout: float, mi
     except (OSError, RespError) as exc:
         raise ScanError(ScanSide.STORE, f"{target.address}: {exc}") from exc
     return assess(jobs, locks, prefix, is_local(target), min_age_s)
+
+
+class JobsAccess(Protocol):
+    """Where the rows and locks are read (the native stack's URLs, or the docker stack's containers)."""
+
+    base_url: str
+    prefix: str
+    local: bool
+
+    def processing(self, timeout: float) -> list[ProcessingJob]: ...
+    def locks(self, keys: list[str], timeout: float) -> dict[str, bool]: ...
+    def holder_alive(self, job: ProcessingJob, pid: int | None) -> bool | None: ...
+
+
+def scan_access(access: JobsAccess, timeout: float, min_age_s: float = MIN_AGE_S) -> list[JobState]:
+    """scan() through an access (ScanError from it names the side that failed)."""
+    jobs = access.processing(timeout)
+    keys = [lock_key(access.prefix, j.source_type, j.bullmq_job_id) for j in jobs if j.bullmq_job_id]
+    locks = access.locks(keys, timeout)
+    return assess(jobs, locks, access.prefix, access.local, min_age_s, alive_check=access.holder_alive)
 
 
 def format_recovery_commands(states: Iterable[JobState], base_url: str) -> list[str]:

@@ -18,6 +18,7 @@ import pytest
 
 from cmem_ops.containers.compose import compose_available
 from cmem_ops.containers.engine import Engine
+from cmem_ops.e2e.docker import STEPS
 from cmem_ops.errors import OpsError
 from cmem_ops.http_client import HttpError, request
 from cmem_ops.images.recipes import CLAUDE_MEM_TAG, POSTGRES_TAG, VALKEY_TAG
@@ -177,6 +178,16 @@ def test_cli_up_status_logs_down_keeps_volumes_until_purged(env):
         assert doctor.returncode == 0, doctor.stdout
         assert by_name["ping"] == by_name["policy"] == by_name["pg_isready"] == by_name["healthz"] == "ok"
 
+        # jobs stuck|recover reach Postgres and the store inside the compose network (nothing published).
+        stuck = run_cli(env, "jobs", "stuck", "--docker", "--json", timeout=120)
+        assert stuck.returncode == 0, stuck.stdout + stuck.stderr
+        stuck_data = json.loads(stuck.stdout)["data"]
+        jsonschema.validate(stuck_data, json.loads(read_schema("jobs.stuck")))
+        assert stuck_data["stuck"] == 0 and stuck_data["jobs"] == []
+        recover = run_cli({**env, "CLAUDE_MEM_STACK": "docker"}, "jobs", "recover", "--json", timeout=120)
+        assert recover.returncode == 0, recover.stdout + recover.stderr
+        jsonschema.validate(json.loads(recover.stdout)["data"], json.loads(read_schema("jobs.recover")))
+
         logs = run_cli(env, "stack", "logs", "--docker", "claude-mem-worker", "-n", "5")
         assert logs.returncode == 0 and "worker-running" in logs.stdout, logs.stdout + logs.stderr
 
@@ -209,4 +220,4 @@ def test_e2e_docker(env):
     out = run_cli(env, "e2e", "--docker", "--json", timeout=600)
     steps = json.loads(out.stdout)["data"]["steps"] if out.stdout.strip() else []
     assert out.returncode == 0, "\n".join(f"{s['status']} {s['name']}: {s['detail']}" for s in steps) + out.stderr
-    assert [s["status"] for s in steps] == ["PASS"] * len(steps) and len(steps) == 11
+    assert [s["status"] for s in steps] == ["PASS"] * len(steps) and len(steps) == len(STEPS)
