@@ -140,11 +140,17 @@ def build_exec_argv(project: ComposeProject, service: str, command: Sequence[str
 
 
 def build_run_argv(project: ComposeProject, service: str, command: Sequence[str] = (), *,
-                   env: Mapping[str, str] | None = None) -> list[str]:
-    """`... run --rm --no-deps -T [-e K=V]... SERVICE [COMMAND...]`: a one-off container (pure)."""
+                   env: Mapping[str, str] | None = None, entrypoint: str | None = None,
+                   volumes: Sequence[str] = ()) -> list[str]:
+    """`... run --rm --no-deps -T [-e K=V]... [--entrypoint E] [-v SRC:DST]... SERVICE [COMMAND...]`:
+    a one-off container on the project's network, with the service's secrets (pure)."""
     argv = [*build_base_argv(project), "run", "--rm", "--no-deps", "-T"]
     for key, value in (env or {}).items():
         argv += ["-e", f"{key}={value}"]
+    if entrypoint is not None:
+        argv += ["--entrypoint", entrypoint]
+    for volume in volumes:
+        argv += ["-v", volume]
     return [*argv, service, *command]
 
 
@@ -294,10 +300,11 @@ class Compose:
                          hint_services=[service])
 
     def run_once(self, service: str, command: Sequence[str] = (), *, env: Mapping[str, str] | None = None,
-                 timeout: float = 120.0) -> tuple[int, str]:
+                 timeout: float = 120.0, entrypoint: str | None = None, volumes: Sequence[str] = ()
+                 ) -> tuple[int, str]:
         """A one-off container of `service` (removed after): (exit code, stdout + stderr); never raises on exit."""
-        done = self.runner.run(build_run_argv(self.project, service, command, env=env), timeout=timeout,
-                               env=self.env)
+        done = self.runner.run(build_run_argv(self.project, service, command, env=env, entrypoint=entrypoint,
+                                              volumes=volumes), timeout=timeout, env=self.env)
         return done.returncode, done.stdout + done.stderr
 
     def stop_services(self, services: Sequence[str], *, timeout: float = 60.0) -> None:

@@ -77,7 +77,7 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
     if docker_stack_mode(ctx):
         from ..probes import docker_stack as docker_probes
 
-        return docker_probes.store_probes(ctx, _op_budget(deadline, 10.0))
+        return docker_probes.store_probes(ctx, _op_budget(deadline, 10.0), smoke=options.smoke)
     settings = ctx.settings
     broken = ownership.probe_settings(ctx.paths)  # the doctor reads a broken file as empty: say so first
     if broken is not None:

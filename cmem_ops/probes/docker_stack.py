@@ -9,7 +9,16 @@ Probes never raise for the stack being down: each failure is a result.
 
 from __future__ import annotations
 
-from ..containers.compose import Compose, ComposeService, build_logs_argv, format_argv
+from pathlib import Path
+
+from ..containers.compose import (
+    Compose,
+    ComposeService,
+    build_exec_argv,
+    build_logs_argv,
+    build_service_argv,
+    format_argv,
+)
 from ..context import Context
 from ..errors import OpsError
 from ..lifecycle import docker_stack
@@ -19,6 +28,10 @@ from .base import Group, ProbeResult, Status, Stopwatch, skipped
 UP_HINT = "cmem-ops stack up --docker"
 # The valkey-cli calls get the password through their environment, read inside the container.
 VALKEY_CLI = 'REDISCLI_AUTH="$(cat /run/secrets/valkey-password)" valkey-cli --no-auth-warning '
+# EVAL, then SCRIPT LOAD + EVALSHA, as probes/lua.py does natively: "1|<sha>|2" when Lua works.
+LUA_SCRIPT = (f"a=$({VALKEY_CLI}EVAL 'return 1' 0); s=$({VALKEY_CLI}SCRIPT LOAD 'return 2'); "
+              f'b=$({VALKEY_CLI}EVALSHA "$s" 0); echo "$a|$s|$b"')
+SMOKE_DIR = "/cmem-ops-smoke"
 
 
 def _compose(ctx: Context) -> Compose | None:
@@ -60,8 +73,9 @@ def _not_started(group: Group) -> list[ProbeResult]:
                         "started from this data dir", hint=UP_HINT, group=group)]
 
 
-def store_probes(ctx: Context, timeout: float) -> list[ProbeResult]:
-    """The valkey container: running and healthy, an authenticated PING, AOF on and noeviction."""
+def store_probes(ctx: Context, timeout: float, *, smoke: bool = False) -> list[ProbeResult]:
+    """The valkey container: running and healthy, an authenticated PING, AOF on and noeviction, Lua; with
+    `smoke`, the BullMQ smoke from a one-off claude-mem container."""
     compose = _compose(ctx)
     if compose is None:
         return _not_started(Group.STORE)
@@ -74,7 +88,8 @@ def store_probes(ctx: Context, timeout: float) -> list[ProbeResult]:
     results = [line.timed(sw.ms)]
     label = f"{compose.project.name}/valkey"
     if line.status is not Status.OK:
-        return [*results, skipped("ping", label, "skipped: the store container is not serving", Group.STORE)]
+        return [*results, *(skipped(n, label, "skipped: the store container is not serving", Group.STORE)
+                            for n in ("ping", "policy", "lua", *(["bullmq"] if smoke else [])))]
     ok, out = _exec(compose, "valkey", VALKEY_CLI + "ping", timeout)
     results.append(ProbeResult("ping", label, Status.OK if ok and out == "PONG" else Status.FAIL,
                                "authenticated PING: PONG" if ok and out == "PONG" else f"PING: {out[-200:]}",
@@ -89,7 +104,79 @@ def store_probes(ctx: Context, timeout: float) -> list[ProbeResult]:
                                f"{settings.get('maxmemory-policy', '?')}",
                                hint=None if good else f"the store runs another config than {cfg.secrets_dir(ctx.paths)}"
                                f"/valkey.conf: {UP_HINT}", group=Group.STORE))
+    results.append(lua_probe(ctx, compose, timeout))
+    if smoke:
+        results.append(smoke_probe(ctx, compose, timeout) if results[-1].status is Status.OK
+                       else skipped("bullmq", label, "skipped: Lua does not work", Group.STORE))
     return results
+
+
+def _exec_hint(compose: Compose, service: str, script: str) -> str:
+    return format_argv(build_exec_argv(compose.project, service, ["sh", "-c", script]))
+
+
+def lua_probe(ctx: Context, compose: Compose, timeout: float) -> ProbeResult:
+    """EVAL, SCRIPT LOAD and EVALSHA by valkey-cli inside the store container (BullMQ runs only Lua)."""
+    sw = Stopwatch()
+    label = f"{compose.project.name}/valkey"
+    ok, out = _exec(compose, "valkey", LUA_SCRIPT, timeout)
+    parts = out.split("|")
+    if ok and len(parts) == 3 and parts[0] == "1" and parts[2] == "2":
+        return ProbeResult("lua", label, Status.OK, "EVAL and EVALSHA work (valkey-cli in the container)",
+                           group=Group.STORE).timed(sw.ms)
+    restart = format_argv(build_service_argv(compose.project, "restart", ["valkey"]))
+    return ProbeResult("lua", label, Status.FAIL, f"EVAL/EVALSHA in the store container: {out[-200:] or 'no reply'}"
+                       ": BullMQ cannot run without Lua", group=Group.STORE,
+                       hint=f"remove any rename-command of EVAL/EVALSHA/SCRIPT (or ACL rule denying @scripting) from "
+                            f"{cfg.secrets_dir(ctx.paths)}/valkey.conf, then: {restart}"
+                            f"   (to see it: {_exec_hint(compose, 'valkey', LUA_SCRIPT)})"
+                       ).timed(sw.ms)
+
+
+def build_smoke_script(prefix: str, queue: str, timeout_s: float) -> str:
+    """The one-off container's sh script: the queue URL from the mounted secret file, then smoke.mjs on
+    the image's bun; the URL goes through the environment, never an argv (pure)."""
+    from .bullmq_node import URL_ENV, build_smoke_argv
+
+    argv = build_smoke_argv("/opt/bun/bun", Path(SMOKE_DIR) / "smoke.mjs", prefix, "roundtrip", queue, timeout_s)
+    return (f'. /run/secrets/claude-mem.env && {URL_ENV}="$CLAUDE_MEM_REDIS_URL" && export {URL_ENV} && '
+            f"cd {SMOKE_DIR} && exec {' '.join(argv)}")
+
+
+def smoke_probe(ctx: Context, compose: Compose, timeout: float) -> ProbeResult:
+    """The Node BullMQ smoke (probes/bullmq-smoke) on the claude-mem image's bun, in a one-off container
+    on the compose network: the client claude-mem runs, against the store as its workers reach it."""
+    from .bullmq import QUEUE
+    from .bullmq_node import SmokeSetupError, parse_smoke_line, prepare_node_smoke
+    from .smoke import MIN_TIMEOUT_S, new_smoke_prefix
+
+    sw = Stopwatch()
+    label = f"{compose.project.name}/valkey"
+    try:
+        # bullmq is inlined in claude-mem's bundle, not in the image's node_modules: npm ci on the host once.
+        workdir = prepare_node_smoke(ctx.paths.cache_dir, 180.0, runner=ctx.runner)
+    except SmokeSetupError as exc:
+        return ProbeResult("bullmq", label, Status.WARN, f"smoke not run: {exc.message}", hint=exc.hint,
+                           required=False, group=Group.STORE).timed(sw.ms)
+    budget = max(timeout, MIN_TIMEOUT_S)
+    script = build_smoke_script(new_smoke_prefix(), QUEUE, budget)
+    code, out = compose.run_once(cfg.SERVER, ["-c", script], entrypoint="/bin/sh",
+                                 volumes=[f"{workdir}:{SMOKE_DIR}:ro"], timeout=budget + 60)
+    by_hand = format_argv(["docker", "compose", "-p", compose.project.name, "run", "--rm", "--no-deps",
+                           "--entrypoint", "/bin/sh", "-v", f"{workdir}:{SMOKE_DIR}:ro", cfg.SERVER, "-c", script])
+    try:
+        outcome = parse_smoke_line(out)
+    except (ValueError, KeyError, TypeError):
+        return ProbeResult("bullmq", label, Status.FAIL, f"the smoke container exited {code} without a result: "
+                           f"{out.strip()[-200:] or 'no output'}", hint=by_hand, group=Group.STORE).timed(sw.ms)
+    who = f"{outcome.client} {outcome.client_version} on the image's bun"
+    if not outcome.ok:
+        return ProbeResult("bullmq", label, Status.FAIL, f"smoke job failed with {who}: {outcome.error}",
+                           hint=f"{_logs_hint(compose, 'valkey')}; by hand: {by_hand}", group=Group.STORE
+                           ).timed(sw.ms)
+    return ProbeResult("bullmq", label, Status.OK, f"job added, processed and removed with {who} in "
+                       f"{outcome.elapsed_ms:.0f} ms (a one-off container on the compose network)",
+                       group=Group.STORE).timed(sw.ms)
 
 
 def postgres_probes(ctx: Context, timeout: float) -> list[ProbeResult]:

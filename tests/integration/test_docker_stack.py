@@ -18,11 +18,13 @@ import pytest
 
 from cmem_ops.containers.compose import compose_available
 from cmem_ops.containers.engine import Engine
+from cmem_ops.context import build_context
 from cmem_ops.e2e.docker import STEPS
 from cmem_ops.errors import OpsError
 from cmem_ops.http_client import HttpError, request
 from cmem_ops.images.recipes import CLAUDE_MEM_TAG, POSTGRES_TAG, VALKEY_TAG
-from cmem_ops.lifecycle.docker_stack_config import StackSecrets, render_secret_files
+from cmem_ops.lifecycle import docker_stack
+from cmem_ops.lifecycle.docker_stack_config import StackSecrets, choose_images, render_secret_files
 from cmem_ops.runner import SubprocessRunner
 from cmem_ops.schemas import read_schema
 from tests.support import REPO, free_port, run_cli, user_env
@@ -177,6 +179,27 @@ def test_cli_up_status_logs_down_keeps_volumes_until_purged(env):
         by_name = {r["name"]: r["status"] for r in report}
         assert doctor.returncode == 0, doctor.stdout
         assert by_name["ping"] == by_name["policy"] == by_name["pg_isready"] == by_name["healthz"] == "ok"
+        assert by_name["lua"] == "ok"
+        # The BullMQ smoke: claude-mem's Node client on the image's bun, in a one-off container on the network.
+        smoke = run_cli({**env, "CLAUDE_MEM_STACK": "docker"}, "doctor", "--only", "store", "--json", timeout=300)
+        store = {r["name"]: r for r in json.loads(smoke.stdout)["data"]["results"]}
+        assert smoke.returncode == 0 and store["bullmq"]["status"] == "ok", smoke.stdout
+        assert "node-bullmq 5.81.5 on the image's bun" in store["bullmq"]["summary"]
+        # Lua refused (an ACL denying @scripting): FAIL naming the docker commands; the smoke is not tried.
+        stack_compose = docker_stack.compose_for(build_context(env), docker_stack.read_state(build_context(env)),
+                                                 choose_images({}, frozenset()))
+        cli = 'REDISCLI_AUTH="$(cat /run/secrets/valkey-password)" valkey-cli --no-auth-warning ACL SETUSER default '
+        try:
+            stack_compose.exec("valkey", ["sh", "-c", cli + "-@scripting"])
+            refused = run_cli({**env, "CLAUDE_MEM_STACK": "docker"}, "doctor", "--only", "store", "--json",
+                              timeout=120)
+            store = {r["name"]: r for r in json.loads(refused.stdout)["data"]["results"]}
+            assert refused.returncode != 0 and store["lua"]["status"] == "fail", refused.stdout
+            assert "NOPERM" in store["lua"]["summary"]
+            assert f"docker compose -f {REPO}/compose/stack.yml -p {project} restart" in store["lua"]["hint"]
+            assert store["bullmq"]["status"] == "skip"
+        finally:
+            stack_compose.exec("valkey", ["sh", "-c", cli + "+@all"])
 
         # jobs stuck|recover reach Postgres and the store inside the compose network (nothing published).
         stuck = run_cli(env, "jobs", "stuck", "--docker", "--json", timeout=120)

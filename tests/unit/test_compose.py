@@ -287,5 +287,9 @@ def test_exec_run_and_follow_argv() -> None:
         *BASE, "exec", "-T", "--index", "2", "-e", "A=1", "claude-mem-server", "x", "--y"]
     assert build_run_argv(PROJECT, "claude-mem-server", env={"CLAUDE_MEM_AUTH_MODE": "local-dev"}) == [
         *BASE, "run", "--rm", "--no-deps", "-T", "-e", "CLAUDE_MEM_AUTH_MODE=local-dev", "claude-mem-server"]
+    assert build_run_argv(PROJECT, "claude-mem-server", ["-c", "true"], entrypoint="/bin/sh",
+                          volumes=["/c/smoke:/s:ro"]) == [
+        *BASE, "run", "--rm", "--no-deps", "-T", "--entrypoint", "/bin/sh", "-v", "/c/smoke:/s:ro",
+        "claude-mem-server", "-c", "true"]
     assert build_logs_argv(PROJECT, ["valkey"], tail=5, follow=True) == [
         *BASE, "logs", "--no-color", "--tail", "5", "--follow", "valkey"]
