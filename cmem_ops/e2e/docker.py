@@ -14,6 +14,8 @@
    completes it with exactly one observation
 7  the store's main process SIGKILLed between events: restarted by its policy, every event completed;
    a read-only key revoked (the bundle's CLI in the container): refused at once, the full key still works
+   Postgres' main process SIGKILLed between events, and the server's while a client streams events:
+   each restarted by its policy, every acknowledged event completed with exactly one observation
 8  no password or key in `docker inspect` (Cmd, Args, Env, Labels) of any container, nor in host `ps`;
    no legacy worker runtime in any container
 9  stack down --docker: no container of the project left, volumes kept
@@ -384,6 +386,132 @@ def step_store_crash(w: DockerWorld) -> str:
     return f"valkey pid {before.pid} SIGKILLed after 5 events; restarted by its policy; 10/10 events completed"
 
 
+def try_post(w: DockerWorld, tag: str) -> str | None:
+    """Post one event; its job id, or None when the server refused it (a 5xx: nothing was accepted)."""
+    body = build_event(w.project_id, payload={"e2e_id": f"{tag}-{uuid.uuid4().hex[:8]}", "tool": "Read"})
+    resp = w.api(timeout=30).post_event(body)
+    if resp.status >= 500:
+        return None
+    expect(resp.status == 201, f"POST /v1/events answered {resp.status}: {resp.text[:160]}")
+    return str((resp.body.get("generationJob") or {}).get("id"))
+
+
+def post_accepted(w: DockerWorld, tag: str, deadline_s: float = 120.0) -> str:
+    """Post one event until the server accepts it (a refused connection or a 5xx is not an acceptance)."""
+    return poll(lambda: try_post(w, tag), Deadline.after(deadline_s), what="the server to accept an event",
+                transient=(OpsError,), interval=0.1, max_interval=0.5)
+
+
+def observations_per_job(w: DockerWorld, job_ids: list[str]) -> dict[str, int]:
+    """job id -> observations it created (Postgres)."""
+    ids = ",".join(f"'{j}'" for j in job_ids)
+    out = w.compose().exec("postgres", ["psql", "-U", cfg.POSTGRES_USER, "-d", "claude_mem", "-Atc",
+                                        "select created_by_job_id, count(*) from observations where "
+                                        f"created_by_job_id in ({ids}) group by 1"], timeout=30)
+    counts = {line.split("|")[0]: int(line.split("|")[1]) for line in out.splitlines() if "|" in line}
+    return {j: counts.get(j, 0) for j in job_ids}
+
+
+def crash_main_process(w: DockerWorld, service: str, during: Callable[[], list[str]]) -> tuple[int, int, list[str]]:
+    """SIGKILL `service`'s main process from the host (a crash), run `during`, wait for the policy's restart.
+
+    Returns (the killed pid, the new restart count, the job ids `during` had accepted)."""
+    engine = Engine.connect()
+    name = f"{docker_stack.read_state(w.ctx).project}-{service}-1"  # type: ignore[union-attr]
+    try:
+        before = engine.container(name)
+        expect(before is not None and before.running and before.pid > 0, f"{name} is not running")
+        assert before is not None
+        os.kill(before.pid, signal.SIGKILL)
+        jobs = during()
+
+        def restarted() -> int:
+            info = engine.container(name)
+            return info.restart_count if info is not None and info.running and \
+                info.restart_count > before.restart_count else 0
+
+        count = poll(restarted, Deadline.after(90), what=f"{name} to be restarted by its policy", interval=0.2)
+    finally:
+        engine.close()
+    return before.pid, count, jobs
+
+
+def expect_each_once(w: DockerWorld, jobs: list[str]) -> None:
+    """Every job completed (Postgres) with exactly one observation: nothing lost, nothing twice."""
+    w.wait_completed(jobs)
+    rows = job_rows(w, jobs)
+    counts = observations_per_job(w, jobs)
+    wrong = [f"{j}: {rows.get(j)}, {counts[j]} observations" for j in jobs
+             if (rows.get(j) or ("",))[0] != "completed" or counts[j] != 1]
+    expect(not wrong, f"not completed exactly once: {'; '.join(wrong[:4])}")
+
+
+def complete_with_recovery(w: DockerWorld, jobs: list[str], timeout: float = COMPLETE_TIMEOUT_S) -> int:
+    """Wait for every job to complete, running `jobs recover --docker` while any is left `processing` by a
+    worker that died; how many jobs recovery retried."""
+    from ..jobs import recover as jobs_service
+
+    retried: set[str] = set()
+
+    def done() -> bool:
+        rows = job_rows(w, jobs)
+        if all((rows.get(j) or ("",))[0] == "completed" for j in jobs):
+            return True
+        if any((rows.get(j) or ("",))[0] == "processing" for j in jobs):
+            report = jobs_service.recover(w.ctx, docker=True, wait_s=0)
+            retried.update(o.job_id for o in report.outcomes if o.ok)
+        return False
+
+    poll(done, Deadline.after(timeout), what=f"{len(jobs)} job(s) to complete (with jobs recover)", interval=1.0,
+         max_interval=3.0, transient=(OpsError,))
+    return len(retried & set(jobs))
+
+
+def step_postgres_crash(w: DockerWorld) -> str:
+    """Postgres' main process SIGKILLed between events: restarted by its policy (crash recovery from its
+    WAL). claude-mem's server and workers die with it (an unhandled pg connection error) and their policy
+    restarts them; a job a dying worker held stays `processing` (claude-mem defect 5), so `jobs recover
+    --docker` runs until every event accepted before, during and after completes with one observation."""
+    jobs = [w.post("pg-crash") for _ in range(4)]
+    pid, count, during = crash_main_process(w, "postgres", lambda: [post_accepted(w, "pg-crash") for _ in range(4)])
+    jobs += during
+    docker_stack.wait_ready(w.compose(), "postgres", 1, Deadline.after(60), healthy=True)
+    docker_stack.wait_ready(w.compose(), cfg.SERVER, 1, Deadline.after(90), healthy=True)
+    jobs += [post_accepted(w, "pg-crash") for _ in range(2)]
+    retried = complete_with_recovery(w, jobs)
+    expect_each_once(w, jobs)
+    return (f"postgres pid {pid} SIGKILLed after 4 events; restart count {count}; {len(jobs)} events "
+            f"(4 before, 4 while it restarted, 2 after) completed, 1 observation each ({retried} by jobs recover)")
+
+
+def step_server_crash(w: DockerWorld) -> str:
+    """The server's main process SIGKILLed while a client streams events: the policy restarts it, every
+    event it acknowledged completes with one observation (an unanswered one is posted again)."""
+    jobs: list[str] = []
+    errors: list[str] = []
+    three = threading.Event()
+
+    def stream() -> None:
+        try:
+            for _ in range(12):
+                jobs.append(post_accepted(w, "server-crash"))
+                if len(jobs) >= 3:
+                    three.set()
+        except (OpsError, StepFailed) as exc:
+            errors.append(str(exc))
+        finally:
+            three.set()
+
+    streamer = threading.Thread(target=stream, name="e2e-stream", daemon=True)
+    streamer.start()
+    three.wait(60)
+    pid, count, _ = crash_main_process(w, cfg.SERVER, lambda: [])
+    streamer.join(180)
+    expect(not errors and not streamer.is_alive(), f"the stream stopped: {errors[:2] or 'still running'}")
+    expect_each_once(w, jobs)
+    return f"server pid {pid} SIGKILLed mid-stream; restart count {count}; {len(jobs)}/12 events completed once"
+
+
 def step_no_secrets(w: DockerWorld) -> str:
     secrets_dir = cfg.secrets_dir(w.ctx.paths)
     secrets = [*w.secrets, *(p.read_text().strip() for p in (secrets_dir / "valkey-password",
@@ -435,6 +563,8 @@ STEPS: tuple[tuple[str, Callable[[DockerWorld], str]], ...] = (
     ("worker crash restarted", step_worker_crash),
     ("worker killed mid-job, job recovered", step_worker_killed_mid_job),
     ("store crash, nothing lost", step_store_crash),
+    ("postgres crash, nothing lost", step_postgres_crash),
+    ("server crash mid-stream, nothing lost", step_server_crash),
     ("revoked key refused", step_revoke), ("no secret visible", step_no_secrets),
     ("stack down --docker", step_down),
 )
