@@ -63,6 +63,7 @@ class StuckReport:
     base_url: str
     prefix: str
     local: bool
+    docker_project: str | None = None  # the docker stack's compose project, when it was read there
 
     @property
     def stuck(self) -> tuple[JobState, ...]:
@@ -98,10 +99,18 @@ class RecoveryReport:
 
 def format_commands(report: StuckReport) -> list[str]:
     """The exact commands that recover the stuck jobs by hand (pure)."""
+    project = report.docker_project
     lines = format_recovery_commands(report.stuck, report.base_url)
+    if project:
+        # The store is not published: DEL runs by valkey-cli inside its container, the password read there.
+        lines = [f"docker exec {project}-valkey-1 sh -c 'REDISCLI_AUTH=\"$(cat /run/secrets/valkey-password)\" "
+                 f"valkey-cli --no-auth-warning DEL {line.rsplit(' ', 1)[-1]}'" if line.startswith("redis-cli ")
+                 else line for line in lines]
+    maker = (f"docker exec {project}-claude-mem-server-1 /usr/local/bin/claude-mem-entrypoint server api-key create"
+             if project else "cmem-ops server api-key create")
     if lines:
-        lines.insert(0, "# KEY: a memories:write key of the job's project "
-                        "(cmem-ops server api-key create --scope memories:read,memories:write --team T --project P)")
+        lines.insert(0, f"# KEY: a memories:write key of the job's project "
+                        f"({maker} --scope memories:read,memories:write --team T --project P)")
     return lines
 
 
@@ -192,7 +201,8 @@ def detect(ctx: Context, *, timeout: float = 5.0, min_age_s: float | None = None
                            ) from None
         raise OpsError(f"cannot read BullMQ locks from the queue store at {exc.detail}",
                        hint="cmem-ops store start" if native else "cmem-ops stack logs --docker valkey") from None
-    return StuckReport(tuple(states), access.base_url, access.prefix, access.local)
+    return StuckReport(tuple(states), access.base_url, access.prefix, access.local,
+                       None if isinstance(access, NativeJobsAccess) else getattr(access, "project", None))
 
 
 def recover(ctx: Context, *, dry_run: bool = False, wait_s: float = 15.0, min_age_s: float | None = None,

@@ -128,3 +128,17 @@ def raise_detect(url, port):
         env = {"HOME": home, "CLAUDE_MEM_DATA_DIR": home + "/data", "CLAUDE_MEM_SERVER_DATABASE_URL": url,
                "CLAUDE_MEM_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
         detect(build_context(env=env), timeout=1.0)
+
+
+def test_docker_recovery_commands_run_inside_the_containers():
+    jobs = [job(locked_by="server-1")]
+    locks = {lock_key("p", "agent_event", ROW["bullmq_job_id"]): True}
+    states = assess(jobs, locks, "p", local=False, alive_check=lambda _job, _pid: False)
+    assert states[0].verdict is Verdict.STUCK and states[0].delete_lock
+    commands = format_commands(StuckReport(tuple(states), "http://127.0.0.1:29800", "p", False, "cmem-ab12cd34"))
+    assert "docker exec cmem-ab12cd34-claude-mem-server-1 /usr/local/bin/claude-mem-entrypoint server api-key " \
+           "create" in commands[0]
+    lock = f"p:server_beta_generate_event:{ROW['bullmq_job_id']}:lock"
+    assert commands[1] == ("docker exec cmem-ab12cd34-valkey-1 sh -c 'REDISCLI_AUTH=\"$(cat /run/secrets/valkey-"
+                           f"password)\" valkey-cli --no-auth-warning DEL {lock}'")
+    assert commands[2].endswith(f"/v1/jobs/{ROW['id']}/cancel")
