@@ -15,6 +15,8 @@ const OBSERVATION = `<observation>
 </observation>`;
 let requests = 0;
 const byClient = {};  // remote address -> requests: which worker container asked
+const byJob = {};  // generation job id (<generation_job_id> in the prompt) -> requests
+const JOB_ID = /<generation_job_id>\s*([^<\s]+)\s*<\/generation_job_id>/;
 const DELAY_MS = Number(process.env.LLM_DOUBLE_DELAY_MS ?? "150");  // lets several workers share a batch
 const HOLD_LIMIT_MS = 120000;  // a held request is answered after this even if nobody releases it
 let holding = false;
@@ -27,7 +29,7 @@ Bun.serve({
   async fetch(req, server) {
     const url = new URL(req.url);
     if (url.pathname === "/healthz") return new Response("ok");
-    if (url.pathname === "/stats") return Response.json({ requests, byClient, holding, held });
+    if (url.pathname === "/stats") return Response.json({ requests, byClient, byJob, holding, held });
     if (url.pathname === "/hold") {
       if (!holding) {
         holding = true;
@@ -44,7 +46,8 @@ Bun.serve({
       requests += 1;
       const client = server.requestIP(req)?.address ?? "unknown";
       byClient[client] = (byClient[client] ?? 0) + 1;
-      await req.text();
+      const job = JOB_ID.exec(await req.text())?.[1];
+      if (job) byJob[job] = (byJob[job] ?? 0) + 1;
       await Bun.sleep(DELAY_MS);
       if (holding) {
         held += 1;

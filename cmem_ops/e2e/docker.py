@@ -235,10 +235,15 @@ def step_worker_stop_server_restart(w: DockerWorld) -> str:
     rows = job_rows(w, jobs)
     wrong = [f"{j}: {rows.get(j)}" for j in jobs if rows.get(j) != ("completed", 1)]
     expect(not wrong, f"not completed exactly once: {'; '.join(wrong[:4])}")
-    requests = int(llm_stats(w).get("requests") or 0) - requests_before
-    expect(requests == len(jobs), f"the LLM double saw {requests} requests for {len(jobs)} jobs")
+    # Per job, not in total: a POST cut off by the restart may have been committed before it was posted
+    # again, and that orphan event is (rightly) generated too.
+    stats = llm_stats(w)
+    by_job = stats.get("byJob") or {}
+    twice = [f"{j}: {by_job.get(j, 0)}" for j in jobs if by_job.get(j, 0) != 1]
+    expect(not twice, f"LLM requests per job, want 1 each: {'; '.join(twice[:4])}")
+    requests = int(stats.get("requests") or 0) - requests_before
     return (f"{len(jobs)} events (5 with no worker, 8 posted during and after a server restart): each "
-            f"completed, 1 attempt (Postgres); {requests} LLM requests")
+            f"completed, 1 attempt (Postgres), 1 LLM request ({requests} in all)")
 
 
 def step_worker_crash(w: DockerWorld) -> str:
