@@ -234,8 +234,14 @@ def file_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> lis
 
 
 def queue_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
-    """Backlog per lane, failed jobs, Postgres/BullMQ divergence (probes/queue.py)."""
+    """Backlog per lane, failed jobs, Postgres/BullMQ divergence (probes/queue.py); on the docker stack,
+    the stuck jobs read inside its containers."""
     from ..lifecycle.postgres import database_url
+
+    if docker_stack_mode(ctx):
+        from ..probes import docker_stack as docker_probes
+
+        return [docker_probes.stuck_jobs_probe(ctx, _op_budget(deadline, 10.0))]
 
     try:
         url = database_url(ctx)

@@ -45,6 +45,7 @@ from ..errors import OpsError
 from ..jobs.stuck import Verdict
 from ..lifecycle import docker_stack
 from ..lifecycle import docker_stack_config as cfg
+from ..probes.base import Status
 from ..settings import write_settings_keys
 from ..wait import Deadline, poll
 from .script import FAIL, PASS, SKIP, E2eReport, StepResult
@@ -321,6 +322,11 @@ def step_worker_killed_mid_job(w: DockerWorld) -> str:
         mine = [s for s in found.jobs if s.job.id == job]
         expect(bool(mine) and mine[0].verdict is Verdict.STUCK and mine[0].delete_lock,
                f"jobs stuck --docker: {[(s.job.id, s.verdict.value, s.reason) for s in mine] or 'job not processing'}")
+        from ..probes.docker_stack import stuck_jobs_probe
+
+        probe = stuck_jobs_probe(w.ctx, 10.0)  # the doctor's `stuck jobs` with CLAUDE_MEM_STACK=docker
+        expect(probe.status is Status.WARN and job in (probe.data.get("stuck") or []),
+               f"doctor's stuck jobs: {probe.status.value} {probe.summary}")
         report = jobs.recover(w.ctx, docker=True, wait_s=60, min_age_s=0)
     finally:
         for name in others:
@@ -333,7 +339,7 @@ def step_worker_killed_mid_job(w: DockerWorld) -> str:
     status = job_rows(w, [job]).get(job)
     expect(observations == 1 and status is not None and status[0] == "completed",
            f"job {job}: {status}, {observations} observations (want completed, exactly 1)")
-    return (f"pid {before.pid} SIGKILLed with job {job} processing (its LLM call held); jobs stuck: stuck, "
+    return (f"pid {before.pid} SIGKILLed with job {job} processing (its LLM call held); jobs stuck and doctor: stuck, "
             f"lock held by a dead worker; jobs recover: lock deleted, cancel {outcome[0].cancel_status}, "
             f"retry {outcome[0].retry_status}, completed with 1 observation")
 

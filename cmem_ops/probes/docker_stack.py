@@ -212,3 +212,26 @@ def server_probes(ctx: Context, timeout: float) -> tuple[list[ProbeResult], str 
     lines = [_service_line(compose, rows, cfg.SERVER, Group.SERVER), _service_line(compose, rows, cfg.WORKER,
                                                                                    Group.SERVER)]
     return lines, f"http://127.0.0.1:{state.server_port}"
+
+
+def stuck_jobs_probe(ctx: Context, timeout: float) -> ProbeResult:
+    """`stuck jobs` on the docker stack: the rows and locks read inside the containers (jobs/docker_stack.py)."""
+    from ..jobs.recover import detect, format_commands
+
+    sw = Stopwatch()
+    try:
+        report = detect(ctx, timeout=timeout, docker=True)
+    except OpsError as exc:  # the postgres and store groups report the cause with its fix
+        return ProbeResult("stuck jobs", "postgres", Status.SKIP, f"not checked: {exc.message[:160]}",
+                           required=False, group=Group.QUEUE).timed(sw.ms)
+    if not report.stuck:
+        summary = f"{len(report.jobs)} processing, none stuck" if report.jobs else "no job is processing"
+        return ProbeResult("stuck jobs", f"{report.docker_project}/postgres", Status.OK, summary,
+                           group=Group.QUEUE).timed(sw.ms)
+    first = report.stuck[0]
+    commands = format_commands(report)
+    return ProbeResult("stuck jobs", f"{report.docker_project}/postgres", Status.WARN,
+                       f"{len(report.stuck)} job(s) stuck processing: {first.job.id} ({first.reason})",
+                       detail="by hand: " + " ; ".join(commands), hint="cmem-ops jobs recover --docker",
+                       data={"stuck": [s.job.id for s in report.stuck], "commands": commands},
+                       group=Group.QUEUE).timed(sw.ms)

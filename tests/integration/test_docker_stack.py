@@ -179,7 +179,7 @@ def test_cli_up_status_logs_down_keeps_volumes_until_purged(env):
         by_name = {r["name"]: r["status"] for r in report}
         assert doctor.returncode == 0, doctor.stdout
         assert by_name["ping"] == by_name["policy"] == by_name["pg_isready"] == by_name["healthz"] == "ok"
-        assert by_name["lua"] == "ok"
+        assert by_name["lua"] == "ok" and by_name["stuck jobs"] == "ok"
         # The BullMQ smoke: claude-mem's Node client on the image's bun, in a one-off container on the network.
         smoke = run_cli({**env, "CLAUDE_MEM_STACK": "docker"}, "doctor", "--only", "store", "--json", timeout=300)
         store = {r["name"]: r for r in json.loads(smoke.stdout)["data"]["results"]}
