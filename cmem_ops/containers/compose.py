@@ -148,6 +148,11 @@ def build_run_argv(project: ComposeProject, service: str, command: Sequence[str]
     return [*argv, service, *command]
 
 
+def build_cp_argv(project: ComposeProject, source: str, dest: str) -> list[str]:
+    """`... cp SOURCE DEST`, one of them `SERVICE:PATH` (pure)."""
+    return [*build_base_argv(project), "cp", source, dest]
+
+
 def build_service_argv(project: ComposeProject, verb: str, services: Sequence[str], *,
                        timeout: int | None = None) -> list[str]:
     """`... stop|start|restart [--timeout N] SERVICE...` (pure)."""
@@ -299,6 +304,14 @@ class Compose:
         done = self.runner.run(build_run_argv(self.project, service, command, env=env), timeout=timeout,
                                env=self.env)
         return done.returncode, done.stdout + done.stderr
+
+    def copy_from(self, service: str, path: str, dest: Path, *, timeout: float = 300.0) -> None:
+        """Copy `path` out of `service`'s (first) container to the host file `dest`."""
+        self._run(build_cp_argv(self.project, f"{service}:{path}", str(dest)), timeout, hint_services=[service])
+
+    def copy_to(self, source: Path, service: str, path: str, *, timeout: float = 300.0) -> None:
+        """Copy the host file `source` into `service`'s (first) container at `path`."""
+        self._run(build_cp_argv(self.project, str(source), f"{service}:{path}"), timeout, hint_services=[service])
 
     def stop_services(self, services: Sequence[str], *, timeout: float = 60.0) -> None:
         """`compose stop` (a manual stop: restart policies leave them stopped)."""
