@@ -57,7 +57,7 @@ def backup(args: Namespace) -> int:
 
     return output.run("backup", args.as_json,
                       lambda: backup_stack(build_context(), _dir(args.to), timeout=args.timeout or 1800.0,
-                                           say=output.say), format_backup)
+                                           say=output.say, docker=args.docker), format_backup)
 
 
 def restore(args: Namespace) -> int:
@@ -68,7 +68,8 @@ def restore(args: Namespace) -> int:
 
     return output.run("restore", args.as_json,
                       lambda: restore_stack_archive(build_context(), Path(args.file), timeout=args.timeout or 1800.0,
-                                                    say=output.say, force_external=args.force_external),
+                                                    say=output.say, force_external=args.force_external,
+                                                    docker=args.docker),
                       format_restore)
 
 

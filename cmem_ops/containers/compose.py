@@ -298,6 +298,11 @@ class Compose:
         return self._run(build_exec_argv(self.project, service, command, index=index, env=env), timeout,
                          hint_services=[service])
 
+    def exec_status(self, service: str, command: Sequence[str], *, timeout: float = 60.0) -> tuple[int, str]:
+        """Like `exec`, but (exit code, stdout + stderr) whatever the command's exit (a checker's verdict)."""
+        done = self.runner.run(build_exec_argv(self.project, service, command), timeout=timeout, env=self.env)
+        return done.returncode, done.stdout + done.stderr
+
     def run_once(self, service: str, command: Sequence[str] = (), *, env: Mapping[str, str] | None = None,
                  timeout: float = 120.0) -> tuple[int, str]:
         """A one-off container of `service` (removed after): (exit code, stdout + stderr); never raises on exit."""

@@ -68,3 +68,85 @@ def test_store_and_postgres_are_published_on_loopback_with_their_passwords(stack
         assert pg.execute("SELECT 1").fetchone() == (1,)
     ps = json.loads(run_cli(stack, "stack", "status", "--docker", "--json").stdout)
     assert ps["ok"] is True, ps
+
+
+def store_conn(env):
+    from cmem_ops.lifecycle.docker_stack_config import build_store_url
+    from cmem_ops.redis_url import parse_redis_url
+    from cmem_ops.store_client import open_store
+
+    return open_store(parse_redis_url(build_store_url(state_of(env), secrets_of(env)["valkey-password"])), 5.0)
+
+
+def pg_conn(env):
+    import psycopg
+
+    from cmem_ops.lifecycle.docker_stack_config import build_database_url
+
+    return psycopg.connect(build_database_url(state_of(env), secrets_of(env)["postgres-password"]),
+                           connect_timeout=5, autocommit=True)
+
+
+def probe_counts(env) -> tuple[int, int]:
+    with pg_conn(env) as pg:
+        rows = pg.execute("SELECT count(*) FROM cmem_ops_probe").fetchone()[0]
+    with store_conn(env) as conn:
+        keys = len(conn.command("KEYS", "cmem-ops-probe:*"))
+    return rows, keys
+
+
+def rewrite_manifest(archive, dest, change):
+    """A copy of `archive` whose manifest.json went through `change` (the files are untouched)."""
+    import io
+    import tarfile
+
+    with tarfile.open(archive, "r:gz") as src, tarfile.open(dest, "w:gz") as out:
+        for member in src.getmembers():
+            data = src.extractfile(member).read()
+            if member.name == "manifest.json":
+                manifest = json.loads(data)
+                change(manifest)
+                data = json.dumps(manifest).encode()
+                member.size = len(data)
+            out.addfile(member, io.BytesIO(data))
+
+
+def test_backup_and_restore_of_the_docker_stack(stack, tmp_path):
+    with pg_conn(stack) as pg:
+        pg.execute("CREATE TABLE cmem_ops_probe (id int PRIMARY KEY)")
+        pg.execute("INSERT INTO cmem_ops_probe SELECT generate_series(1, 250)")
+    with store_conn(stack) as conn:
+        for i in range(40):
+            conn.command("SET", f"cmem-ops-probe:{i}", str(i))
+    out = run_cli(stack, "backup", "--to", str(tmp_path), "--json", timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    data = json.loads(out.stdout)["data"]
+    manifest = data["manifest"]
+    assert manifest["postgres"]["tables"]["public.cmem_ops_probe"] == 250
+    assert manifest["postgres"]["mode"] == "docker" and manifest["postgres"]["pg_dump_version"].startswith("15")
+    assert manifest["store"]["keys"] >= 40 and manifest["store"]["check"] == "RDB looks OK"
+    archive = data["archive"]
+
+    # Change both after the backup; the restore brings the backup's state back.
+    with pg_conn(stack) as pg:
+        pg.execute("DELETE FROM cmem_ops_probe WHERE id > 100")
+    with store_conn(stack) as conn:
+        conn.command("DEL", "cmem-ops-probe:0", "cmem-ops-probe:1")
+        conn.command("SET", "cmem-ops-probe:extra", "x")
+    assert probe_counts(stack) == (100, 39)
+
+    # A manifest that no longer matches the dump: the restore fails after the swap and the old data is back.
+    bad = tmp_path / "bad.tar.gz"
+    rewrite_manifest(archive, bad, lambda m: m["postgres"]["tables"].update({"public.cmem_ops_probe": 251}))
+    failed = run_cli(stack, "restore", str(bad), "--json", timeout=400)
+    assert failed.returncode != 0, failed.stdout
+    assert "differs from the manifest" in failed.stdout + failed.stderr
+    assert probe_counts(stack) == (100, 39)
+
+    restored = run_cli(stack, "restore", archive, "--json", timeout=400)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    result = json.loads(restored.stdout)["data"]
+    assert result["postgres_rows"]["public.cmem_ops_probe"] == 250
+    assert probe_counts(stack) == (250, 40)
+    status = json.loads(run_cli(stack, "stack", "status", "--docker", "--json").stdout)
+    assert status["ok"] is True, status  # server and worker started again, healthy
