@@ -64,7 +64,7 @@ COMMANDS: tuple[Command, ...] = (
              Option(("--token-file",), "token_file", "File whose first line is the bearer token every scrape must "
                     "send.", metavar="FILE"),
              timeout(2.0, 0.1, "Seconds per round trip to each source."),
-             JSON),
+             _DOCKER_STACK, JSON),
             description="Without --serve, prints the text exposition once. Reads counts only (LLEN, ZCARD, one "
                         "HGET for the oldest job), so a scrape costs the same with 100,000 jobs waiting. See "
                         "docs/metrics.md for every series, the Grafana dashboard and the alert rules."),

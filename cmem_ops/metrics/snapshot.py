@@ -73,25 +73,71 @@ def read_health(base_url: str | None, timeout: float) -> HealthStats:
     return HealthStats(base_url, ok, None if ok else f"GET /healthz answered {resp.status}")
 
 
-def collect(ctx: Context, timeout: float = 2.0) -> MetricsSnapshot:
-    """Read every source once (each bounded by `timeout` per round trip); ConfigError on broken settings."""
+@dataclass(frozen=True)
+class Sources:
+    """Where one scrape reads: the store, its queue prefix, Postgres, the server; or why the first two cannot be."""
+
+    target: RedisTarget | None
+    prefix: str
+    database_url: str | None
+    server_url: str | None
+    unreachable: str | None = None
+
+
+def native_sources(ctx: Context) -> Sources:
+    """The native stack's store, Postgres and server, from the settings."""
     from ..doctor.suite import server_url
     from ..lifecycle.postgres import database_url
 
-    target = ctx.settings.redis_target()
-    prefix = queue_prefix(ctx.settings)
+    return Sources(ctx.settings.redis_target(), queue_prefix(ctx.settings), database_url(ctx), server_url(ctx))
+
+
+def docker_sources(ctx: Context) -> Sources:
+    """The docker stack's store and Postgres on their loopback publication (state.json), its server's port."""
+    from ..lifecycle import docker_stack
+    from ..lifecycle import docker_stack_config as cfg
+    from ..redis_url import parse_redis_url
+
+    state = docker_stack.read_state(ctx)
+    if state is None:
+        return Sources(None, cfg.DEFAULT_PREFIX, None, None, "no docker stack was started from this data dir "
+                                                             "(cmem-ops stack up --docker)")
+    server = f"http://127.0.0.1:{state.server_port}"
+    passwords = docker_stack.read_secrets(ctx)
+    if not state.published or passwords is None:
+        return Sources(None, state.prefix, None, server,
+                       "the docker stack's store and Postgres are not published on loopback "
+                       f"(set {cfg.KEY_PUBLISH}=1, then: cmem-ops stack up --docker)")
+    store_url = cfg.build_store_url(state, passwords.valkey_password) or ""
+    return Sources(parse_redis_url(store_url), state.prefix,
+                   cfg.build_database_url(state, passwords.postgres_password), server)
+
+
+def collect(ctx: Context, timeout: float = 2.0, docker: bool = False) -> MetricsSnapshot:
+    """Read every source once (each bounded by `timeout` per round trip); ConfigError on broken settings.
+
+    `docker` (or CLAUDE_MEM_STACK=docker): the docker stack's sources (docker_sources).
+    """
+    from ..lifecycle.docker_stack import wants_docker
+
+    sources = docker_sources(ctx) if wants_docker(ctx, docker) else native_sources(ctx)
+    prefix = sources.prefix
     durations: dict[str, float] = {}
     t0 = time.perf_counter()
-    store, lanes, conn = read_store(target, prefix, timeout)
+    if sources.unreachable:
+        store, lanes, conn = StoreStats(up=False, error=sources.unreachable), list[LaneStats](), None
+    else:
+        store, lanes, conn = read_store(sources.target, prefix, timeout)
     durations["store"] = time.perf_counter() - t0
     try:
         t0 = time.perf_counter()
-        generation = read_generation(database_url(ctx), conn, prefix, timeout)
+        generation = (GenerationStats({}, 0, 0, error=sources.unreachable) if sources.unreachable
+                      else read_generation(sources.database_url, conn, prefix, timeout))
         durations["postgres"] = time.perf_counter() - t0
     finally:
         if conn is not None:
             conn.close()
     t0 = time.perf_counter()
-    health = read_health(server_url(ctx), timeout)
+    health = read_health(sources.server_url, timeout)
     durations["server"] = time.perf_counter() - t0
     return MetricsSnapshot(prefix, store, tuple(lanes), generation, health, durations)

@@ -150,3 +150,39 @@ def test_backup_and_restore_of_the_docker_stack(stack, tmp_path):
     assert probe_counts(stack) == (250, 40)
     status = json.loads(run_cli(stack, "stack", "status", "--docker", "--json").stdout)
     assert status["ok"] is True, status  # server and worker started again, healthy
+
+
+def test_metrics_read_the_docker_stack_through_its_loopback_publication(stack):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out = run_cli(stack, "metrics", timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(out.stdout) for s in family.samples}
+    prefix = state_of(stack).prefix
+    with store_conn(stack) as conn:
+        waiting = conn.command("LLEN", f"{prefix}:server_beta_generate_event:wait")
+        completed = conn.command("ZCARD", f"{prefix}:server_beta_generate_event:completed")
+    lane = (("queue", "server_beta_generate_event"),)
+    assert samples[("bullmq_job_count", (*lane, ("state", "waiting")))] == waiting
+    assert samples[("bullmq_job_count", (*lane, ("state", "completed")))] == completed
+    one = {name: v for (name, labels), v in samples.items() if not labels}
+    assert (one["cmem_ops_store_up"], one["cmem_ops_postgres_up"], one["cmem_ops_server_up"]) == (1.0, 1.0, 1.0)
+    # An idle claude-mem worker holds no store connection (seen here: CLIENT LIST shows none), so 0 is right.
+    assert ("cmem_ops_queue_workers", lane) in samples
+    with pg_conn(stack) as pg:
+        queued = pg.execute("SELECT count(*) FROM observation_generation_jobs WHERE status = 'queued'").fetchone()[0]
+    assert samples[("cmem_ops_generation_jobs", (("status", "queued"),))] == queued
+
+    # Not published (a stack started without CMEM_STACK_PUBLISH_STORES): store and Postgres are reported
+    # down with the way to publish them, and /healthz is still read through the server's port.
+    state_file = data_dir(stack) / "docker-stack" / "state.json"
+    saved = state_file.read_text()
+    data = json.loads(saved)
+    state_file.write_text(json.dumps({**data, "store_port": 0, "postgres_port": 0}))
+    try:
+        snap = json.loads(run_cli(stack, "metrics", "--json").stdout)["data"]
+    finally:
+        state_file.write_text(saved)
+    assert snap["store"]["up"] is False and "CMEM_STACK_PUBLISH_STORES=1" in snap["store"]["error"]
+    assert snap["health"]["up"] is True
