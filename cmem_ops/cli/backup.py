@@ -81,5 +81,6 @@ def support_bundle(args: Namespace) -> int:
 
     return output.run("support-bundle", args.as_json,
                       lambda: build_bundle(build_context(tolerate_bad_settings=True), _dir(args.output),
-                                           timeout=args.timeout or 15.0, log_lines=args.lines, say=output.say),
+                                           timeout=args.timeout or 15.0, log_lines=args.lines, say=output.say,
+                                           docker=args.docker),
                       format_bundle)

@@ -275,6 +275,10 @@ class Compose:
             raise ComposeError(f"cannot read `docker compose ps` output: {exc}",
                                hint=f"run it by hand: {format_argv(build_ps_argv(self.project))}") from exc
 
+    def ps_text(self, *, all_: bool = True, timeout: float = 30.0) -> str:
+        """`compose ps --format json` as compose printed it (the support bundle keeps it verbatim)."""
+        return self._run(build_ps_argv(self.project, all_=all_), timeout)
+
     def down(self, *, volumes: bool = True, timeout: float = 60.0, stop_timeout: float | None = None) -> None:
         """Stop and remove the project's containers and networks (and its volumes with `volumes`).
 

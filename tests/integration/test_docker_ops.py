@@ -8,6 +8,7 @@ makes; without them every test skips with the reason.
 from __future__ import annotations
 
 import json
+import secrets
 
 import pytest
 
@@ -23,7 +24,8 @@ def stack(tmp_path_factory):
     """A running docker stack in a private data dir, store and Postgres published on 127.0.0.1."""
     engine_or_skip().close()
     env = user_env(tmp_path_factory.mktemp("docker-ops"), DOCKER_CONFIG=DOCKER_CONFIG,
-                   CMEM_STACK_PUBLISH_STORES="1", CLAUDE_MEM_STACK="docker")
+                   CMEM_STACK_PUBLISH_STORES="1", CLAUDE_MEM_STACK="docker",
+                   OPENROUTER_API_KEY="sk-or-v1-" + secrets.token_hex(24))  # into claude-mem.env only
     env = {k: v for k, v in env.items() if not k.startswith("CMEM_STACK_") or k == "CMEM_STACK_PUBLISH_STORES"}
     up = run_cli(env, "stack", "up", "--docker", "--workers", "1", "--json", timeout=300)
     try:
@@ -186,3 +188,30 @@ def test_metrics_read_the_docker_stack_through_its_loopback_publication(stack):
         state_file.write_text(saved)
     assert snap["store"]["up"] is False and "CMEM_STACK_PUBLISH_STORES=1" in snap["store"]["error"]
     assert snap["health"]["up"] is True
+
+
+def test_support_bundle_holds_the_docker_stack_and_no_secret(stack, tmp_path):
+    import tarfile
+
+    from cmem_ops.lifecycle.support_bundle_docker import parse_env_values
+
+    files = secrets_of(stack)
+    known = {files["valkey-password"].strip(), files["postgres-password"].strip(),
+             *parse_env_values(files["claude-mem.env"])}
+    assert any(v.startswith("sk-or-v1-") for v in known)  # the provider key reached the secret file
+    env = {k: v for k, v in stack.items() if k != "OPENROUTER_API_KEY"}  # known only from the secret files
+    bundle = tmp_path / "bundle.tar.gz"
+    out = run_cli(env, "support-bundle", "-o", str(bundle), "--lines", "50", "--json", timeout=180)
+    assert out.returncode == 0, out.stdout + out.stderr
+    with tarfile.open(bundle) as tar:
+        blobs = {m.name.removeprefix("cmem-ops-support/"): tar.extractfile(m).read() for m in tar.getmembers()}
+    for name in ("docker/compose-ps.json", "docker/state.json", "docker/stack.yml", "docker/stack.publish.yml",
+                 "docker/logs/claude-mem-server.log", "docker/logs/postgres.log", "docker/logs/valkey.log"):
+        assert name in blobs, sorted(blobs)
+    services = {row["Service"] for line in blobs["docker/compose-ps.json"].decode().splitlines() if line.strip()
+                for row in ([json.loads(line)] if line.startswith("{") else json.loads(line))}
+    assert {"postgres", "valkey", "claude-mem-server", "claude-mem-worker"} <= services
+    assert json.loads(blobs["docker/state.json"])["project"] == state_of(stack).project
+    everything = b"".join(blobs.values())
+    hits = {value[:6] + "...": everything.count(value.encode()) for value in known}
+    assert all(count == 0 for count in hits.values()), hits
