@@ -124,3 +124,10 @@ def parse_dump_output(text: str) -> tuple[str, str, dict[str, int], bool]:
 def parse_rows(text: str) -> dict[str, int]:
     """`rows <table> <n>` lines (COUNT_SQL's output) as a dict (pure)."""
     return parse_dump_output(text)[2]
+
+
+def format_problem(text: str) -> str:
+    """The lines of an in-container command's output that are not our own `rows`/`server` lines (pure)."""
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and not line.startswith(("rows ", "server ", DUMP_OK))]
+    return ("; ".join(lines) or "no error text")[-400:]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..containers.compose import Compose
 from ..context import Context
-from ..errors import NotRunningError, OpsError, ProcessError
+from ..errors import MissingError, NotRunningError, OpsError, ProcessError
 from ..lifecycle.docker_stack_config import POSTGRES, POSTGRES_DB, VALKEY, StackState
 from ..paths import ensure_private_dir
 from ..resp import parse_info
@@ -57,10 +57,16 @@ def check_in_container(compose: Compose, path: str) -> RdbCheck:
 def dump_postgres(compose: Compose, dest: Path, entry_name: str, deadline: Deadline, say: Say) -> PostgresPart:
     """pg_dump of claude_mem inside the postgres container, copied to `dest`; its manifest entry."""
     say("postgres (container): pg_dump in one snapshot, row counts in the same one...")
-    out = compose.exec(POSTGRES, scripts.build_pg_dump_argv(), timeout=max(deadline.remaining(), 5.0))
+    code, out = compose.exec_status(POSTGRES, scripts.build_pg_dump_argv(), timeout=max(deadline.remaining(), 5.0))
     server, dump_version, tables, ok = scripts.parse_dump_output(out)
-    if not ok or not server or not dump_version:
-        raise ProcessError(f"pg_dump inside the postgres container did not finish: {out.strip()[-400:]}",
+    if not dump_version:
+        raise MissingError(f"the postgres container has no pg_dump (its image lacks the client tools): "
+                           f"{scripts.format_problem(out)}",
+                           hint="cmem-ops images build postgres   (local/cmem-postgres carries pg_dump), then: "
+                                "cmem-ops stack up --docker")
+    if code != 0 or not ok or not server:
+        raise ProcessError(f"pg_dump inside the postgres container did not finish (exit {code}): "
+                           f"{scripts.format_problem(out)}",
                            hint=f"docker compose -p {compose.project.name} logs postgres --tail 50")
     try:
         compose.copy_from(POSTGRES, scripts.PG_DUMP_FILE, dest, timeout=max(deadline.remaining(), 5.0))

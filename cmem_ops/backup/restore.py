@@ -49,7 +49,12 @@ class RestoreResult:
 
 def restore_store_archive(ctx: Context, archive: Path, timeout: float = 600.0, say: Say = lambda _m: None
                           ) -> RestoreResult:
-    """Restore only the queue store from `archive` (a store or a stack backup)."""
+    """Restore only the queue store from `archive` (a store or a stack backup); the docker stack's with
+    CLAUDE_MEM_STACK=docker."""
+    from ..lifecycle.docker_stack import wants_docker
+
+    if wants_docker(ctx, False):
+        return _restore_docker(ctx, archive, timeout, say, with_postgres=False)
     return _restore(ctx, archive, timeout, say, with_postgres=False, force_external=False)
 
 
@@ -64,7 +69,8 @@ def restore_stack_archive(ctx: Context, archive: Path, timeout: float = 1800.0, 
     return _restore(ctx, archive, timeout, say, with_postgres=True, force_external=force_external)
 
 
-def _restore_docker(ctx: Context, archive: Path, timeout: float, say: Say) -> RestoreResult:
+def _restore_docker(ctx: Context, archive: Path, timeout: float, say: Say, with_postgres: bool = True
+                    ) -> RestoreResult:
     from ..lifecycle.docker_stack import existing
     from .docker_target import restore_into_stack
 
@@ -76,10 +82,13 @@ def _restore_docker(ctx: Context, archive: Path, timeout: float, say: Say) -> Re
     try:
         say(f"reading {archive}...")
         manifest = extract_archive(archive, work)
-        if manifest.store is None or manifest.postgres is None:
-            raise ConfigError(f"{archive} is not a whole-stack backup (it lacks the Postgres dump or the store "
-                              "snapshot)", hint="pass an archive written by cmem-ops backup")
-        done = restore_into_stack(compose, state.prefix, manifest.store, manifest.postgres, work, deadline, say)
+        if manifest.store is None or (with_postgres and manifest.postgres is None):
+            missing = "store snapshot" if manifest.store is None else "Postgres dump"
+            raise ConfigError(f"{archive} lacks the {missing}",
+                              hint=f"cmem-ops store restore {archive}" if manifest.store is not None
+                              else "pass an archive written by cmem-ops backup")
+        pg_part = manifest.postgres if with_postgres else None
+        done = restore_into_stack(compose, state.prefix, manifest.store, pg_part, work, deadline, say)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return RestoreResult(archive, manifest, done.store_keys, done.store_aside, done.postgres_rows,

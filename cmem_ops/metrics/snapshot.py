@@ -124,10 +124,8 @@ def collect(ctx: Context, timeout: float = 2.0, docker: bool = False) -> Metrics
     prefix = sources.prefix
     durations: dict[str, float] = {}
     t0 = time.perf_counter()
-    if sources.unreachable:
-        store, lanes, conn = StoreStats(up=False, error=sources.unreachable), list[LaneStats](), None
-    else:
-        store, lanes, conn = read_store(sources.target, prefix, timeout)
+    store, lanes, conn = (read_store(sources.target, prefix, timeout) if not sources.unreachable
+                          else (StoreStats(up=False, error=sources.unreachable), [], None))
     durations["store"] = time.perf_counter() - t0
     try:
         t0 = time.perf_counter()

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import secrets
 
+import jsonschema
 import pytest
 
 from cmem_ops.lifecycle.docker_stack_config import parse_state
+from cmem_ops.schemas import read_schema
 from tests.integration.test_docker_stack import DOCKER_CONFIG, engine_or_skip
 from tests.support import run_cli, user_env
 
@@ -27,6 +29,9 @@ def stack(tmp_path_factory):
                    CMEM_STACK_PUBLISH_STORES="1", CLAUDE_MEM_STACK="docker",
                    OPENROUTER_API_KEY="sk-or-v1-" + secrets.token_hex(24))  # into claude-mem.env only
     env = {k: v for k, v in env.items() if not k.startswith("CMEM_STACK_") or k == "CMEM_STACK_PUBLISH_STORES"}
+    # Engineers on other branches share this engine's tags: make sure ours carries pg_dump/pg_restore.
+    built = run_cli(env, "images", "build", "postgres", timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
     up = run_cli(env, "stack", "up", "--docker", "--workers", "1", "--json", timeout=300)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
@@ -123,6 +128,7 @@ def test_backup_and_restore_of_the_docker_stack(stack, tmp_path):
     out = run_cli(stack, "backup", "--to", str(tmp_path), "--json", timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     data = json.loads(out.stdout)["data"]
+    jsonschema.validate(data, json.loads(read_schema("backup")))
     manifest = data["manifest"]
     assert manifest["postgres"]["tables"]["public.cmem_ops_probe"] == 250
     assert manifest["postgres"]["mode"] == "docker" and manifest["postgres"]["pg_dump_version"].startswith("15")
@@ -148,6 +154,7 @@ def test_backup_and_restore_of_the_docker_stack(stack, tmp_path):
     restored = run_cli(stack, "restore", archive, "--json", timeout=400)
     assert restored.returncode == 0, restored.stdout + restored.stderr
     result = json.loads(restored.stdout)["data"]
+    jsonschema.validate(result, json.loads(read_schema("restore")))
     assert result["postgres_rows"]["public.cmem_ops_probe"] == 250
     assert probe_counts(stack) == (250, 40)
     status = json.loads(run_cli(stack, "stack", "status", "--docker", "--json").stdout)
@@ -215,3 +222,18 @@ def test_support_bundle_holds_the_docker_stack_and_no_secret(stack, tmp_path):
     everything = b"".join(blobs.values())
     hits = {value[:6] + "...": everything.count(value.encode()) for value in known}
     assert all(count == 0 for count in hits.values()), hits
+
+
+def test_store_backup_and_restore_of_the_docker_stack(stack, tmp_path):
+    with store_conn(stack) as conn:
+        conn.command("SET", "cmem-ops-store-only", "kept")
+    out = run_cli(stack, "store", "backup", "--to", str(tmp_path), "--json", timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    data = json.loads(out.stdout)["data"]
+    assert data["manifest"]["postgres"] is None and data["manifest"]["store"]["check"] == "RDB looks OK"
+    with store_conn(stack) as conn:
+        conn.command("DEL", "cmem-ops-store-only")
+    restored = run_cli(stack, "store", "restore", data["archive"], "--json", timeout=300)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    with store_conn(stack) as conn:
+        assert conn.command("GET", "cmem-ops-store-only") in (b"kept", "kept")

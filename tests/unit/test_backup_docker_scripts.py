@@ -21,3 +21,8 @@ def test_parse_dump_output():
     assert scripts.parse_dump_output(text) == ("15.18", "15.18", {"public.a": 3, "public.b": 0}, True)
     assert scripts.parse_dump_output("server 15.18\nrows public.a 3\n")[3] is False
     assert scripts.parse_rows("rows public.a 7\nnoise\n") == {"public.a": 7}
+
+
+def test_format_problem_keeps_only_the_error_lines():
+    text = "server 15.18\nrows public.a 3\nsh: pg_dump: not found\n"
+    assert scripts.format_problem(text) == "sh: pg_dump: not found"
