@@ -225,26 +225,27 @@ def restore_into_stack(compose: Compose, prefix: str, store: StorePart, postgres
 
     require_running(compose, (POSTGRES, VALKEY) if postgres else (VALKEY,))
     notes: list[str] = []
+    pg: tuple[str, dict[str, int]] | None = None
     try:
         if postgres is not None:
             prepare_postgres(compose, postgres, work / postgres.file.name, deadline, say)
         prepare_store(compose, store, work / store.file.name, deadline, say)
-    except BaseException:
-        stop_scratch(compose)
-        raise
-    quiet = quiesce(compose, say)
-    pg: tuple[str, dict[str, int]] | None = None
-    try:
-        if postgres is not None:
-            pg = swap_postgres(compose, postgres, say)
+        quiet = quiesce(compose, say)
         try:
-            store_aside, keys = swap_store(compose, store, deadline, say)
-        except BaseException:
-            if pg is not None:
-                undo_postgres(compose, pg[0])
-            raise
-    finally:
-        resume(compose, quiet, deadline, say)
+            if postgres is not None:
+                pg = swap_postgres(compose, postgres, say)
+            try:
+                store_aside, keys = swap_store(compose, store, deadline, say)
+            except BaseException:
+                if pg is not None:
+                    undo_postgres(compose, pg[0])
+                raise
+        finally:
+            resume(compose, quiet, deadline, say)
+    finally:  # whatever happened: no scratch server and no staged file is left in the containers
+        stop_scratch(compose)
+        if postgres is not None:
+            compose.exec_status(POSTGRES, scripts.build_remove_argv(scripts.PG_RESTORE_FILE), timeout=30)
     if store.queue_prefix and store.queue_prefix != prefix:
         notes.append(f"the backup's queue prefix is {store.queue_prefix} but this stack's is {prefix}: the restored "
                      "jobs stay under the old prefix (claude-mem re-enqueues pending work from Postgres at start)")

@@ -102,6 +102,18 @@ def probe_counts(env) -> tuple[int, int]:
     return rows, keys
 
 
+def in_container(env, service: str, *command: str) -> str:
+    """`docker exec` in this stack's (first) container of `service`; its stdout."""
+    import subprocess
+
+    project = state_of(env).project
+    ids = subprocess.run(["docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={project}",
+                          "--filter", f"label=com.docker.compose.service={service}"], capture_output=True, text=True,
+                         timeout=30, check=True).stdout.split()
+    return subprocess.run(["docker", "exec", ids[0], *command], capture_output=True, text=True, timeout=30,
+                          check=True).stdout
+
+
 def rewrite_manifest(archive, dest, change):
     """A copy of `archive` whose manifest.json went through `change` (the files are untouched)."""
     import io
@@ -150,6 +162,8 @@ def test_backup_and_restore_of_the_docker_stack(stack, tmp_path):
     assert failed.returncode != 0, failed.stdout
     assert "differs from the manifest" in failed.stdout + failed.stderr
     assert probe_counts(stack) == (100, 39)
+    assert ".cmem-ops-restore" not in in_container(stack, "valkey", "ls", "-a", "/data")  # no scratch left
+    assert "6390" not in in_container(stack, "valkey", "ps")
 
     restored = run_cli(stack, "restore", archive, "--json", timeout=400)
     assert restored.returncode == 0, restored.stdout + restored.stderr
