@@ -107,7 +107,12 @@ class SubprocessRunner:
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
     ) -> subprocess.Popen[bytes]:
-        """Start `argv` in its own session (it outlives us), output appended to `log`."""
+        """Start `argv` in its own session (it outlives us), output appended to `log`, under umask 077.
+
+        Every child cmem-ops detaches (store, Postgres, server, worker) writes under the data dir, and
+        what it creates itself (Valkey's appendonlydir, its RDB) would follow the caller's umask,
+        often 022: with 077 all of it is 0700/0600 like what cmem-ops writes.
+        """
         import subprocess
 
         args = [str(a) for a in argv]
@@ -121,6 +126,7 @@ class SubprocessRunner:
                 cwd=cwd,
                 start_new_session=True,
                 close_fds=True,
+                umask=0o077,  # set in the child between fork and exec: ours is untouched
             )
         except FileNotFoundError as exc:
             raise MissingError(f"`{args[0]}` is not installed or not on PATH") from exc
