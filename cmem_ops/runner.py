@@ -116,6 +116,20 @@ class SubprocessRunner:
         import subprocess
 
         args = [str(a) for a in argv]
+        # Not bounded, on purpose: the one wait here that no timeout covers is the kernel's, between
+        # fork and exec. With no preexec_fn and no user/group change, CPython (3.10+) forks this child
+        # with vfork: our thread is suspended until the child has run setsid/umask/dup2/close_fds and
+        # called exec (microseconds), and then the exec-status pipe is already closed. That wait only
+        # outlasts the window if someone stops the child inside it:
+        #  - a stop of our process group (Ctrl-Z, kill -STOP -<pgid>) reaches the child only before its
+        #    setsid, stops us too, and the SIGCONT that resumes the job (fg, bg, kill -CONT -<pgid>)
+        #    resumes the child as well;
+        #  - a `kill -STOP <pid>` aimed at the child itself needs its pid before Popen returned it, i.e.
+        #    a fault injector or debugger; `kill -CONT <pid>` ends it (SIGTERM/SIGKILL end us: the vfork
+        #    wait is killable).
+        # Bounding it would mean spawning from a helper thread and giving up on a child whose pid we do
+        # not know yet: once resumed it would exec a server with no PID record, started by nobody, which
+        # is worse than a wait that the resuming signal ends. Every wait after Popen returns is bounded.
         try:
             return subprocess.Popen(
                 args,
