@@ -30,7 +30,7 @@ from ..settings import (
     load_settings,
     write_settings_keys,
 )
-from ..store import process, shutdown, state
+from ..store import process, state
 from ..store.identity import StoreView, describe_holders, observe
 from ..store.ports import port_answers
 from ..wait import Deadline
@@ -170,6 +170,7 @@ def _forget_pidfile(paths: Paths) -> str:
 
 
 def _stop_locked(paths: Paths, settings: Settings | None, timeout: float) -> process.StopResult:
+    from ..store import shutdown  # SHUTDOWN and signalling: not loaded by a start
     view = observe(paths.redis_data, paths.redis_pid)
     if view.server is None:
         if view.pidfile_present:
