@@ -153,8 +153,9 @@ def spawn_store(paths: Paths, runner: Runner, cfg: StoreConfig, binary: ServerBi
             wait_ready(f"{binary.label} ({binary.path})", lambda: ping(target, timeout=0.5), child.poll, deadline,
                        [log_file], timeout_hint=f"read the log: cmem-ops store logs -n 50 ({log_file})",
                        # Valkey answers ~40 ms after exec: a refused connect costs microseconds, while
-                       # poll()'s default 20 ms -> 1.5x steps would notice it up to 50 ms late
-                       interval=0.005, max_interval=0.02)
+                       # poll()'s default 20 ms -> 1.5x steps would notice it up to 50 ms late; 10 ms
+                       # steps are 100 connects a second while a big AOF loads, nothing to a server
+                       interval=0.005, max_interval=0.01)
         except OpsTimeoutError as exc:
             now = read_proc(child.pid)
             if now is not None and now.stopped:  # SIGSTOP while loading: say so rather than "not ready"
