@@ -30,13 +30,19 @@ from ..settings import (
     load_settings,
     write_settings_keys,
 )
-from ..store import process, shutdown, state
+from ..store import process, state
 from ..store.identity import StoreView, describe_holders, observe
 from ..store.ports import port_answers
-from ..store.status import describe_listener
 from ..wait import Deadline
 from .store import ManagedIdentity, StoreStatus, _require_managed, status, stopped_problem
 from .store_plan import plan_identity, prepare, settings_updates
+
+
+def describe_listener(host: str, port: int) -> str:
+    """Who answers on host:port (store/status.py; loaded only on this error path)."""
+    from ..store.status import describe_listener as describe
+
+    return describe(host, port)
 
 
 def _write_settings(paths: Paths, updates: dict[str, str | None]) -> None:
@@ -164,6 +170,7 @@ def _forget_pidfile(paths: Paths) -> str:
 
 
 def _stop_locked(paths: Paths, settings: Settings | None, timeout: float) -> process.StopResult:
+    from ..store import shutdown  # SHUTDOWN and signalling: not loaded by a start
     view = observe(paths.redis_data, paths.redis_pid)
     if view.server is None:
         if view.pidfile_present:
@@ -235,7 +242,8 @@ def _refuse_foreign_port(paths: Paths, port: int) -> None:
 def restart(ctx: Context, *, timeout: float = 15.0) -> process.StartResult:
     """Validate a start fully, then stop and start under one lock; if the start fails, say the store is down."""
     with process.store_lock(ctx.paths):
-        ready = prepare(ctx.paths, dict(ctx.settings.env), ctx.runner, None, False)  # raises before anything stops
+        ready = prepare(ctx.paths, dict(ctx.settings.env), ctx.runner, None, False,  # raises before anything stops
+                        sync_probe=True)
         _refuse_foreign_port(ctx.paths, ready.plan.port)
         stopped = _stop_locked(ctx.paths, _fresh_settings(ctx), timeout)
         try:
