@@ -13,8 +13,9 @@ from ..context import Context
 from ..errors import ConfigError
 from ..metrics.lanes import LaneStats, queue_prefix, read_lanes
 from ..pidfile import identify, read_pidfile
+from ..probes.ownership import proven_ours
 from ..resp import RespError
-from ..settings import QueueEngine
+from ..settings import QueueEngine, RedisMode
 from ..store_client import open_store
 from . import store as store_service
 from .store import StoreStatus
@@ -86,7 +87,10 @@ def read_queue_lanes(ctx: Context, timeout: float) -> tuple[LaneStats, ...]:
         target = ctx.settings.redis_target()
         if target is None:
             return ()
+        managed = ctx.settings.redis_mode is RedisMode.MANAGED
         with open_store(target, timeout) as conn:
+            if managed and not proven_ours(ctx.paths, target, conn):
+                return ()  # managed means ours: a foreign server on the port is read no further
             return tuple(read_lanes(conn, queue_prefix(ctx.settings), time.time() * 1000))
     except (OSError, RespError, ConfigError):
         return ()
