@@ -75,10 +75,12 @@ def summarize(ctx: Context, timeout: float = 1.0) -> StackSummary:
         store = store_service.status(ctx, timeout=timeout) if engine is QueueEngine.BULLMQ else None
     except ConfigError as exc:
         return StackSummary(server, workers, "unknown", None, None, problem=f"{exc.message} ({exc.hint})")
-    if reader is not None:
+    # Lanes are shown only for a store that answered its status read: one that is stopped (SIGSTOP), not
+    # answering or not ours is not waited for (the reader is a daemon thread), so `status` stays fast.
+    answered = store is not None and store.running and store.version is not None
+    if reader is not None and answered:
         reader.join(timeout + 0.5)
-    running = store is not None and store.running
-    return StackSummary(server, workers, engine.value, prefix, store, lanes=lanes[0] if lanes and running else ())
+    return StackSummary(server, workers, engine.value, prefix, store, lanes=lanes[0] if lanes and answered else ())
 
 
 def read_queue_lanes(ctx: Context, timeout: float) -> tuple[LaneStats, ...]:
