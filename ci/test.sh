@@ -35,6 +35,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)  # tests/integration/test_bootstrap_scripts.py
+  [ -x /bin/busybox ] || missing+=(busybox-static)  # the shell of the docker stack's images (cmem-ops images build)
   command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)  # promtool + a real scrape of `metrics --serve`
   command -v tmux >/dev/null 2>&1 || missing+=(tmux)  # tests/integration/test_status_watch.py
   if [ ${#missing[@]} -gt 0 ]; then
@@ -50,6 +51,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "starting the Docker engine and building local images"
     if bash ci/docker-engine.sh start >&2; then
       PYTHON=.venv/bin/python bash ci/build-images.sh >&2 || log "image build failed: docker tests will skip"
+      DOCKER_UP=1
     else
       log "no Docker engine: docker tests will skip"
     fi
@@ -59,6 +61,15 @@ fi
 # npm downloads (the BullMQ smoke project, the claude-mem runtime) are cached across runs.
 export CMEM_OPS_TEST_NPM_CACHE=${CMEM_OPS_TEST_NPM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cmem-ops-test/npm}
 mkdir -p "$CMEM_OPS_TEST_NPM_CACHE"
+
+# The docker stack's images (tests/integration/test_docker_stack.py). Their own data dir keeps the
+# claude-mem runtime they are built from, so a later run finds every image present (same inputs).
+if [ "${DOCKER_UP:-0}" = 1 ]; then
+  log "building the docker stack's images (cmem-ops images build)"
+  CLAUDE_MEM_DATA_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/cmem-ops-test/images-data" \
+    CMEM_OPS_NPM_CACHE="$CMEM_OPS_TEST_NPM_CACHE" .venv/bin/cmem-ops images build >&2 \
+    || log "cmem-ops images build failed: the docker stack tests will skip"
+fi
 
 log "lint (ruff) and types (mypy --strict)"
 .venv/bin/python -m ruff check cmem_ops tests bench

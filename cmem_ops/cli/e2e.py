@@ -22,6 +22,12 @@ def e2e(args: Namespace) -> int:
         if not args.as_json:
             print(format_step(result), flush=True)
 
+    if getattr(args, "docker", False):
+        from ..e2e.docker import run_docker_e2e
+
+        return output.run("e2e", args.as_json, lambda: run_docker_e2e(keep=args.keep, say=output.say,
+                                                                      report_step=report_step),
+                          format_verdict, lambda r: ExitCode.OK if r.ok else ExitCode.FAILED)
     runtime_from = Path(args.runtime_from) if args.runtime_from else None
     return output.run("e2e", args.as_json,
                       lambda: run_e2e(runtime_from=runtime_from, keep=args.keep, say=output.say,

@@ -6,7 +6,7 @@ from argparse import Namespace
 from typing import TYPE_CHECKING
 
 from ..exit_codes import ExitCode
-from . import output
+from . import docker_stack, output
 
 if TYPE_CHECKING:
     from ..lifecycle.stack import StackUp
@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 def up(args: Namespace) -> int:
     """Validate settings, then start (or check) every part of the stack."""
+    if docker_stack.wanted(args):
+        return docker_stack.up(args)
     from ..context import build_context
     from ..lifecycle import stack as stack_service
     from ..render.server import format_checks
@@ -31,6 +33,8 @@ def up(args: Namespace) -> int:
 
 def down(args: Namespace) -> int:
     """Stop what cmem-ops owns, in reverse order; data is kept."""
+    if docker_stack.wanted(args):
+        return docker_stack.down(args)
     from ..context import build_context
     from ..lifecycle import stack as stack_service
     from ..render.stack import format_stack_down
@@ -41,6 +45,8 @@ def down(args: Namespace) -> int:
 
 def status(args: Namespace) -> int:
     """Every part of the stack; exit 0 only when all of it runs."""
+    if docker_stack.wanted(args):
+        return docker_stack.status(args)
     from ..context import build_context
     from ..lifecycle import stack as stack_service
     from ..render.stack import format_stack_status

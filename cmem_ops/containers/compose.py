@@ -11,15 +11,16 @@ the engine through engine.py.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import OpsError, OpsTimeoutError, ProcessError
-from ..runner import Runner
+from ..runner import Runner, build_env
 
 COMPOSE_HINT = "install the compose v2 plugin (docker-compose-plugin, or Docker Desktop), then rerun"
 DOCKER_CLI = "docker"
@@ -88,13 +89,16 @@ def build_base_argv(project: ComposeProject) -> list[str]:
 
 
 def build_up_argv(project: ComposeProject, services: Sequence[str] = (), *, wait: bool = True,
-                  wait_timeout: int | None = None) -> list[str]:
-    """`... up -d [--wait [--wait-timeout N]] [SERVICE...]` (pure)."""
-    argv = [*build_base_argv(project), "up", "-d"]
+                  wait_timeout: int | None = None, scale: Mapping[str, int] | None = None,
+                  no_deps: bool = False) -> list[str]:
+    """`... up -d [--no-deps] [--wait [--wait-timeout N]] [--scale S=N]... [SERVICE...]` (pure)."""
+    argv = [*build_base_argv(project), "up", "-d", *(["--no-deps"] if no_deps else [])]
     if wait:
         argv.append("--wait")
         if wait_timeout is not None:
             argv += ["--wait-timeout", str(wait_timeout)]
+    for service, count in (scale or {}).items():
+        argv += ["--scale", f"{service}={count}"]
     return argv + list(services)
 
 
@@ -113,11 +117,43 @@ def build_down_argv(project: ComposeProject, *, volumes: bool = False, timeout: 
     return [*argv, "--remove-orphans"]
 
 
-def build_logs_argv(project: ComposeProject, services: Sequence[str] = (), *, tail: int | None = None) -> list[str]:
-    """`... logs --no-color [--tail N] [SERVICE...]` (pure)."""
+def build_logs_argv(project: ComposeProject, services: Sequence[str] = (), *, tail: int | None = None,
+                    follow: bool = False) -> list[str]:
+    """`... logs --no-color [--tail N] [--follow] [SERVICE...]` (pure)."""
     argv = [*build_base_argv(project), "logs", "--no-color"]
     if tail is not None:
         argv += ["--tail", str(tail)]
+    if follow:
+        argv.append("--follow")
+    return argv + list(services)
+
+
+def build_exec_argv(project: ComposeProject, service: str, command: Sequence[str], *, index: int | None = None,
+                    env: Mapping[str, str] | None = None) -> list[str]:
+    """`... exec -T [--index N] [-e K=V]... SERVICE COMMAND...` (pure; `env` holds no secret)."""
+    argv = [*build_base_argv(project), "exec", "-T"]
+    if index is not None:
+        argv += ["--index", str(index)]
+    for key, value in (env or {}).items():
+        argv += ["-e", f"{key}={value}"]
+    return [*argv, service, *command]
+
+
+def build_run_argv(project: ComposeProject, service: str, command: Sequence[str] = (), *,
+                   env: Mapping[str, str] | None = None) -> list[str]:
+    """`... run --rm --no-deps -T [-e K=V]... SERVICE [COMMAND...]`: a one-off container (pure)."""
+    argv = [*build_base_argv(project), "run", "--rm", "--no-deps", "-T"]
+    for key, value in (env or {}).items():
+        argv += ["-e", f"{key}={value}"]
+    return [*argv, service, *command]
+
+
+def build_service_argv(project: ComposeProject, verb: str, services: Sequence[str], *,
+                       timeout: int | None = None) -> list[str]:
+    """`... stop|start|restart [--timeout N] SERVICE...` (pure)."""
+    argv = [*build_base_argv(project), verb]
+    if timeout is not None and verb != "start":
+        argv += ["--timeout", str(timeout)]
     return argv + list(services)
 
 
@@ -218,10 +254,12 @@ class Compose:
         self.runner = runner
         self.env = dict(env or {})
 
-    def up(self, services: Sequence[str] = (), *, timeout: float = 120.0) -> None:
-        """Create and start `services` and wait until they are running (healthy where they have a check)."""
-        self._run(build_up_argv(self.project, services, wait_timeout=max(1, int(timeout))), timeout + 10,
-                  hint_services=services)
+    def up(self, services: Sequence[str] = (), *, timeout: float = 120.0, wait: bool = True,
+           scale: Mapping[str, int] | None = None, no_deps: bool = False) -> None:
+        """Create and start `services`; with `wait`, until they are running (healthy where they have a check)."""
+        argv = build_up_argv(self.project, services, wait=wait, wait_timeout=max(1, int(timeout)) if wait else None,
+                             scale=scale, no_deps=no_deps)
+        self._run(argv, timeout + 10, hint_services=services)
 
     def ps(self, *, all_: bool = False, timeout: float = 30.0) -> list[ComposeService]:
         """The project's containers (only running ones unless `all_`)."""
@@ -232,13 +270,49 @@ class Compose:
             raise ComposeError(f"cannot read `docker compose ps` output: {exc}",
                                hint=f"run it by hand: {format_argv(build_ps_argv(self.project))}") from exc
 
-    def down(self, *, volumes: bool = True, timeout: float = 60.0) -> None:
-        """Stop and remove the project's containers and networks (and its volumes with `volumes`)."""
-        self._run(build_down_argv(self.project, volumes=volumes, timeout=max(1, int(timeout / 2))), timeout)
+    def down(self, *, volumes: bool = True, timeout: float = 60.0, stop_timeout: float | None = None) -> None:
+        """Stop and remove the project's containers and networks (and its volumes with `volumes`).
+
+        Each container gets `stop_timeout` s (default: half of `timeout`) between SIGTERM and SIGKILL.
+        """
+        stop = max(1, int(stop_timeout if stop_timeout is not None else timeout / 2))
+        self._run(build_down_argv(self.project, volumes=volumes, timeout=stop), timeout)
 
     def logs(self, services: Sequence[str] = (), *, tail: int = 30, timeout: float = 30.0) -> str:
         """The last `tail` log lines of `services`."""
         return self._run(build_logs_argv(self.project, services, tail=tail), timeout)
+
+    def follow_logs(self, services: Sequence[str] = (), *, tail: int = 30) -> NoReturn:
+        """Replace this process by `docker compose logs --follow` (Ctrl-C stops it; nothing to clean up)."""
+        argv = build_logs_argv(self.project, services, tail=tail, follow=True)
+        os.execvpe(argv[0], argv, build_env(self.env))
+
+    def exec(self, service: str, command: Sequence[str], *, index: int | None = None,
+             env: Mapping[str, str] | None = None, timeout: float = 60.0) -> str:
+        """Run `command` in a running container of `service`; its stdout (ComposeError when it fails)."""
+        return self._run(build_exec_argv(self.project, service, command, index=index, env=env), timeout,
+                         hint_services=[service])
+
+    def run_once(self, service: str, command: Sequence[str] = (), *, env: Mapping[str, str] | None = None,
+                 timeout: float = 120.0) -> tuple[int, str]:
+        """A one-off container of `service` (removed after): (exit code, stdout + stderr); never raises on exit."""
+        done = self.runner.run(build_run_argv(self.project, service, command, env=env), timeout=timeout,
+                               env=self.env)
+        return done.returncode, done.stdout + done.stderr
+
+    def stop_services(self, services: Sequence[str], *, timeout: float = 60.0) -> None:
+        """`compose stop` (a manual stop: restart policies leave them stopped)."""
+        self._run(build_service_argv(self.project, "stop", services, timeout=max(1, int(timeout / 2))), timeout,
+                  hint_services=services)
+
+    def start_services(self, services: Sequence[str], *, timeout: float = 60.0) -> None:
+        """`compose start` of stopped services."""
+        self._run(build_service_argv(self.project, "start", services), timeout, hint_services=services)
+
+    def restart_services(self, services: Sequence[str], *, timeout: float = 60.0) -> None:
+        """`compose restart` (SIGTERM, then start again)."""
+        self._run(build_service_argv(self.project, "restart", services, timeout=max(1, int(timeout / 2))), timeout,
+                  hint_services=services)
 
     def config(self, *, timeout: float = 30.0) -> None:
         """Validate the compose files (variables resolved with this object's env)."""

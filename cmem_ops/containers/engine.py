@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from ..errors import MissingError, NotRunningError, ProcessError
 
 ENGINE_HINT = "start the Docker engine (Docker Desktop, or: sudo systemctl start docker), then rerun"
+REFUSED_HINT = "the engine refused the call (message above); `docker info` and the engine's log say more"
 CLI_NAME = "docker"
 T = TypeVar("T")
 
@@ -251,7 +252,7 @@ class Engine:
         try:
             return fn(*args, **kwargs)
         except docker.errors.APIError as exc:
-            raise EngineError(f"docker {what}: {exc.explanation or exc}", hint=ENGINE_HINT) from exc
+            raise EngineError(f"docker {what}: {exc.explanation or exc}", hint=REFUSED_HINT) from exc
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise EngineError(f"docker {what}: {_short(exc)}", hint=ENGINE_HINT) from exc
 
@@ -305,6 +306,19 @@ class Engine:
     def remove(self, name: str, *, force: bool = False) -> None:
         """Remove the container (its named volumes stay)."""
         self.call(f"rm {name}", self.client.api.remove_container, name, force=force)
+
+    def containers_labelled(self, label: str) -> list[str]:
+        """Names of every container (running or not) carrying `label` (`key` or `key=value`)."""
+        listed = self.call(f"ps --filter label={label}", self.client.api.containers, all=True,
+                           filters={"label": label})
+        return [str((c.get("Names") or [""])[0]).lstrip("/") for c in listed]
+
+    def top(self, name: str) -> list[str]:
+        """The command line of every process in the container (`docker top`)."""
+        result = self.call(f"top {name}", self.client.api.top, name)
+        titles = result.get("Titles") or []
+        column = titles.index("CMD") if "CMD" in titles else len(titles) - 1
+        return [str(row[column]) for row in result.get("Processes") or []]
 
     def logs(self, name: str, tail: int = 100) -> str:
         """The last `tail` lines the container wrote (stdout and stderr); '' when it is gone."""
@@ -361,6 +375,15 @@ class Engine:
         except docker.errors.APIError as exc:
             raise EngineError(f"docker image inspect {ref}: {exc.explanation or exc}", hint=ENGINE_HINT) from exc
         return dict((attrs.get("Config") or {}).get("Labels") or {})
+
+    def image_id(self, ref: str) -> str | None:
+        """The id of image `ref`, or None when the engine has no such image."""
+        import docker
+
+        try:
+            return str(self.client.api.inspect_image(ref).get("Id") or "") or None
+        except docker.errors.ImageNotFound:
+            return None
 
     def pull(self, ref: str) -> None:
         """Pull `ref` (repository:tag; `latest` when untagged)."""

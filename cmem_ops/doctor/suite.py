@@ -62,6 +62,11 @@ def server_url(ctx: Context) -> str | None:
     return f"http://{host}:{port or 37877 + (os.getuid() if hasattr(os, 'getuid') else 0) % 100}"
 
 
+def docker_stack_mode(ctx: Context) -> bool:
+    """CLAUDE_MEM_STACK=docker: the checks run against the docker stack (probes/docker_stack.py)."""
+    return (ctx.settings.get("CLAUDE_MEM_STACK") or "").strip().lower() == "docker"
+
+
 def _op_budget(deadline: Deadline, cap: float = OP_TIMEOUT_S) -> float:
     """Seconds one round trip may take: `cap`, cut so the group still finishes before the deadline."""
     return max(min(cap, deadline.remaining() - SAFETY_S), 0.05)
@@ -69,6 +74,10 @@ def _op_budget(deadline: Deadline, cap: float = OP_TIMEOUT_S) -> float:
 
 def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
     """TCP, PING/AUTH, server, policy, persistence, memory, clients, latency, exposure, Lua, BullMQ smoke."""
+    if docker_stack_mode(ctx):
+        from ..probes import docker_stack as docker_probes
+
+        return docker_probes.store_probes(ctx, _op_budget(deadline, 10.0))
     settings = ctx.settings
     broken = ownership.probe_settings(ctx.paths)  # the doctor reads a broken file as empty: say so first
     if broken is not None:
@@ -191,12 +200,24 @@ def _acl_probe(ctx: Context, target: RedisTarget, label: str, deadline: Deadline
 
 def postgres_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
     """Postgres: connect, version, claude-mem's schema."""
+    if docker_stack_mode(ctx):
+        from ..probes import docker_stack as docker_probes
+
+        return docker_probes.postgres_probes(ctx, _op_budget(deadline, 10.0))
     return probe_postgres(ctx.settings.get("CLAUDE_MEM_SERVER_DATABASE_URL"),
                           max(min(5.0, deadline.remaining() - SAFETY_S), 0.5))
 
 
 def server_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
     """The claude-mem server's HTTP endpoints."""
+    if docker_stack_mode(ctx):
+        from ..probes import docker_stack as docker_probes
+
+        lines, published = docker_probes.server_probes(ctx, _op_budget(deadline, 10.0))
+        if published is None:
+            return lines
+        return lines + probe_http(published, ctx.settings.get("CLAUDE_MEM_SERVER_API_KEY"), OP_TIMEOUT_S * 2,
+                                  budget=lambda: _op_budget(deadline, OP_TIMEOUT_S * 2))
     url = server_url(ctx)
     if url is None:
         return [skipped("server", "(not configured)", "no claude-mem server configured (CLAUDE_MEM_SERVER_URL unset)",

@@ -18,4 +18,5 @@
     files.py           data dir writable, PID files match our live processes, logs, settings.json
     queue.py           queue health: backlog with no live worker, failed jobs, Postgres/BullMQ divergence
     stack.py           server and worker processes ours and alive, one queue prefix, stuck jobs, /v1/info hangs
+    docker_stack.py    the docker stack (CLAUDE_MEM_STACK=docker): containers, PING/policy/pg_isready inside them
 """

@@ -116,6 +116,11 @@ def by_type(ref: str) -> Callable[[Builder], Schema]:
     return lambda b: b.ref(ref)
 
 
+def either(native: str, docker: str) -> Callable[[Builder], Schema]:
+    """The native stack's result, or the docker stack's (with --docker)."""
+    return lambda b: {"anyOf": [b.ref(native), b.ref(docker)]}
+
+
 # envelope "command" -> how its `data` is built
 DATA: dict[str, Callable[[Builder], Schema]] = {
     "status": by_type("cmem_ops.lifecycle.summary:StackSummary"),
@@ -157,9 +162,12 @@ DATA: dict[str, Callable[[Builder], Schema]] = {
     "worker.start": by_type("cmem_ops.lifecycle.worker:WorkerReport"),
     "worker.stop": by_type("cmem_ops.lifecycle.worker:WorkerReport"),
     "worker.status": by_type("cmem_ops.lifecycle.worker:WorkerReport"),
-    "stack.up": by_type("cmem_ops.lifecycle.stack:StackUp"),
-    "stack.down": by_type("cmem_ops.lifecycle.stack:StackDown"),
-    "stack.status": by_type("cmem_ops.lifecycle.stack:StackStatus"),
+    "stack.up": either("cmem_ops.lifecycle.stack:StackUp", "cmem_ops.lifecycle.docker_stack:DockerStackUp"),
+    "stack.down": either("cmem_ops.lifecycle.stack:StackDown", "cmem_ops.lifecycle.docker_stack:DockerStackDown"),
+    "stack.status": either("cmem_ops.lifecycle.stack:StackStatus",
+                           "cmem_ops.lifecycle.docker_stack:DockerStackStatus"),
+    "stack.logs": lambda b: obj({"services": array(STR), "lines": array(STR)}),
+    "images.build": lambda b: array(b.ref("cmem_ops.images.build:ImageResult")),
     "jobs.stuck": lambda b: obj({"jobs": array(b.ref("cmem_ops.jobs.stuck:JobState")), "stuck": INT,
                                  "commands": array(STR)}),
     "jobs.recover": by_type("cmem_ops.jobs.recover:RecoveryReport"),

@@ -18,8 +18,10 @@ from cmem_ops.containers.compose import (
     Publisher,
     build_config_argv,
     build_down_argv,
+    build_exec_argv,
     build_logs_argv,
     build_ps_argv,
+    build_run_argv,
     build_up_argv,
     compose_available,
     format_compose_error,
@@ -272,3 +274,18 @@ def test_compose_errors_drop_progress_lines() -> None:
     assert format_compose_error(stderr) == ('Error response from daemon: failed to create shim task: exec: '
                                             '"valkey-server": not found')
     assert format_compose_error(" Container x  Healthy\n") == ""
+
+
+def test_up_argv_scales_and_skips_dependencies() -> None:
+    assert build_up_argv(PROJECT, ["claude-mem-worker"], wait=False, scale={"claude-mem-worker": 3},
+                         no_deps=True) == [*BASE, "up", "-d", "--no-deps", "--scale", "claude-mem-worker=3",
+                                           "claude-mem-worker"]
+
+
+def test_exec_run_and_follow_argv() -> None:
+    assert build_exec_argv(PROJECT, "claude-mem-server", ["x", "--y"], index=2, env={"A": "1"}) == [
+        *BASE, "exec", "-T", "--index", "2", "-e", "A=1", "claude-mem-server", "x", "--y"]
+    assert build_run_argv(PROJECT, "claude-mem-server", env={"CLAUDE_MEM_AUTH_MODE": "local-dev"}) == [
+        *BASE, "run", "--rm", "--no-deps", "-T", "-e", "CLAUDE_MEM_AUTH_MODE=local-dev", "claude-mem-server"]
+    assert build_logs_argv(PROJECT, ["valkey"], tail=5, follow=True) == [
+        *BASE, "logs", "--no-color", "--tail", "5", "--follow", "valkey"]
