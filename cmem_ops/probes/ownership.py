@@ -127,14 +127,24 @@ def proven_ours(paths: Paths, target: RedisTarget, conn: StoreConnection) -> boo
     True when a live, running server on our data dir listens on `target.port` (/proc), or, where /proc
     cannot show its ports, when the server requires our password and says `CONFIG GET dir` is ours.
     """
-    if PROC_ROOT.is_dir():  # the live system decides; the server is asked only when its sockets are hidden
-        servers = [s for s in servers_on(paths.redis_data) if not s.stopped]
-        if any(target.port in s.ports for s in servers):
-            return True
-        if not servers or any(s.ports for s in servers):
-            return False  # none of ours runs, or it listens elsewhere: whatever answers here is not it
+    seen = port_is_ours(paths, target.port)
+    if seen is not None:
+        return seen
     try:
         said = server_proof(conn, target.password) if target.password else None
     except OSError:
         return False
     return bool(said) and _same(said or "", paths.redis_data)
+
+
+def port_is_ours(paths: Paths, port: int) -> bool | None:
+    """/proc alone: True when a running server on our data dir listens on `port`, False when not, None when
+    /proc cannot tell (no /proc, or our server's sockets are hidden): then only the server can prove it."""
+    if not PROC_ROOT.is_dir():
+        return None
+    servers = [s for s in servers_on(paths.redis_data) if not s.stopped]
+    if any(port in s.ports for s in servers):
+        return True
+    if not servers or any(s.ports for s in servers):
+        return False  # none of ours runs, or it listens elsewhere: whatever answers here is not it
+    return None

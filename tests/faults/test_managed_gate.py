@@ -12,7 +12,7 @@ import redis
 
 from tests.faults import world
 from tests.faults.world import cli
-from tests.support import real_server
+from tests.support import free_port, real_server
 
 pytestmark = pytest.mark.faults
 
@@ -40,6 +40,8 @@ def test_the_doctor_status_and_metrics_send_nothing_but_ping_to_a_foreign_server
         settings.parent.mkdir(parents=True)
         settings.write_text(json.dumps({"CLAUDE_MEM_REDIS_MODE": "managed", "CLAUDE_MEM_REDIS_PORT": str(port),
                                         "CLAUDE_MEM_QUEUE_ENGINE": "bullmq",
+                                        # a server URL that refuses: the server group's stack checks still run
+                                        "CLAUDE_MEM_SERVER_URL": f"http://127.0.0.1:{free_port()}",
                                         "CLAUDE_MEM_REDIS_URL": f"redis://default:secret@127.0.0.1:{port}/0"}))
         written = settings.read_bytes()
         before = _calls(port)
