@@ -11,6 +11,9 @@ the live system (store/identity.py), decides, and acts, so eight concurrent `sto
              settings.json says (passwords: settings.json's, then the redis.conf it was started from)
     restart  validate all a start needs (settings, port, binary, config, writable dirs) before stopping;
              a start that still fails says the store is down and what to run
+    held     the lock for a whole stop -> swap the data -> start (restore, upgrade, their roll-backs):
+             `with held(ctx) as store: store.stop(); ...; store.start(binary)`; a concurrent
+             `store start` waits instead of starting the old data in between
 
 An OSError from the filesystem becomes a FileError naming the path and errno.
 """
@@ -18,6 +21,8 @@ An OSError from the filesystem becomes a FileError naming the path and errno.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ..context import Context
 from ..errors import ConfigError, ConflictError, NotRunningError, OpsError, file_error
@@ -253,4 +258,33 @@ def restart(ctx: Context, *, timeout: float = 15.0) -> process.StartResult:
                 "the managed store was not running"
             raise type(exc)(f"{was} and did not start again, so it is down: {exc.message}",
                             hint=f"{exc.hint + '; then: ' if exc.hint else ''}cmem-ops store start") from None
+
+
+
+
+class HeldStore:
+    """The managed store while this process holds its lock: stop and start without letting go of it."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def running(self) -> bool:
+        """True when a server runs on our data dir (read from the live system)."""
+        return state.running_record(self.ctx.paths) is not None
+
+    def stop(self, timeout: float = 15.0) -> process.StopResult:
+        """Stop every server on our data dir (as `store stop`), keeping the lock."""
+        return _stop_locked(self.ctx.paths, _fresh_settings(self.ctx), timeout)
+
+    def start(self, binary: str | None = None, timeout: float = 15.0) -> process.StartResult:
+        """Start (or adopt) the managed store (as `store start`), keeping the lock."""
+        return _start_locked(self.ctx.reload(), binary, False, timeout)
+
+
+@contextmanager
+def held(ctx: Context) -> Iterator[HeldStore]:
+    """Hold the store lock for several steps: no `store start/stop/restart`, `up` or uninstall runs in between."""
+    _require_managed(ctx.settings, "manage")
+    with process.store_lock(ctx.paths):
+        yield HeldStore(ctx)
 

@@ -8,11 +8,13 @@ the systems being measured; a broken setting is an OpsError for the caller (the 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..context import Context
 from ..redis_url import RedisTarget
 from ..resp import RespError, parse_info
+from ..settings import RedisMode
 from ..store_client import StoreConnection, open_store
 from .generation import GenerationStats, read_generation, short_error
 from .lanes import LaneStats, queue_prefix, read_lanes
@@ -40,15 +42,23 @@ class MetricsSnapshot:
     durations: dict[str, float] = field(default_factory=dict)
 
 
-def read_store(target: RedisTarget | None, prefix: str, timeout: float
+def read_store(target: RedisTarget | None, prefix: str, timeout: float,
+               gate: Callable[[StoreConnection], bool] | None = None
                ) -> tuple[StoreStats, list[LaneStats], StoreConnection | None]:
-    """INFO and both lanes over one connection; the connection is returned open for the divergence check."""
+    """INFO and both lanes over one connection; the connection is returned open for the divergence check.
+
+    `gate(conn)` (managed mode: the server is proven ours) is asked first; when False nothing is read.
+    """
     if target is None:
         return StoreStats(up=False, error="no queue store is configured"), [], None
     try:
         conn = open_store(target, timeout)
     except (OSError, RespError) as exc:
         return StoreStats(up=False, error=short_error(exc)), [], None
+    if gate is not None and not gate(conn):
+        conn.close()
+        return StoreStats(up=False, error=f"the server on {target.address} is not the managed store "
+                                          "(cmem-ops doctor --only store names it)"), [], None
     try:
         stats = parse_store_stats(parse_info(conn.text("INFO")))
         lanes = read_lanes(conn, prefix, time.time() * 1000)
@@ -124,7 +134,14 @@ def collect(ctx: Context, timeout: float = 2.0, docker: bool = False) -> Metrics
     prefix = sources.prefix
     durations: dict[str, float] = {}
     t0 = time.perf_counter()
-    store, lanes, conn = (read_store(sources.target, prefix, timeout) if not sources.unreachable
+    target = sources.target
+    gate = None
+    if target is not None and not sources.unreachable and not wants_docker(ctx, docker) \
+            and ctx.settings.redis_mode is RedisMode.MANAGED:
+        from ..probes.ownership import proven_ours
+
+        gate = lambda conn: proven_ours(ctx.paths, target, conn)  # noqa: E731
+    store, lanes, conn = (read_store(target, prefix, timeout, gate) if not sources.unreachable
                           else (StoreStats(up=False, error=sources.unreachable), [], None))
     durations["store"] = time.perf_counter() - t0
     try:

@@ -11,7 +11,7 @@ from ..paths import Paths
 from ..pidfile import PidRecord
 from ..redis_url import RedisTarget
 from ..resp import RespError
-from ..store_client import open_store
+from ..store_client import StoreConnection, open_store
 from ..store_client import ping as store_ping
 from .config import parse_config_value
 from .identity import observe
@@ -72,17 +72,29 @@ def answering(port: int, passwords: list[str], timeout: float = 1.0) -> tuple[st
     for password in dict.fromkeys(p for p in passwords if p):
         try:
             with open_store(managed_target(port, password), timeout) as conn:
-                required = _config_value(conn.command("CONFIG", "GET", "requirepass"))
-                if required != password:
-                    continue
-                return password, _config_value(conn.command("CONFIG", "GET", "dir"))
-        except RespError as exc:
-            if "NOPERM" in str(exc) or "unknown command" in str(exc).lower():
-                return password, ""  # authenticated; CONFIG is refused or renamed
-            continue
+                said = server_proof(conn, password)
         except OSError:
             return None
+        except RespError:
+            continue
+        if said is not None:
+            return password, said
     return None
+
+
+def server_proof(conn: StoreConnection, password: str) -> str | None:
+    """CONFIG GET dir when the server on `conn` *requires* `password` ("" when CONFIG is refused), else None.
+
+    Raises OSError when the connection fails; run it only on a connection authenticated with `password`.
+    """
+    try:
+        if _config_value(conn.command("CONFIG", "GET", "requirepass")) != password:
+            return None
+        return _config_value(conn.command("CONFIG", "GET", "dir"))
+    except RespError as exc:
+        if "NOPERM" in str(exc) or "unknown command" in str(exc).lower():
+            return ""  # authenticated with our password; CONFIG is refused or renamed
+        return None
 
 
 def _config_value(reply: object) -> str:
