@@ -131,21 +131,26 @@ def private_lock(lock_file: Path, *, create: bool = True) -> Iterator[bool]:
         yield True
 
 
-def write_private_file(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically with mode 0600 (temp file + fsync + rename)."""
+def write_private_file(path: Path, text: str, *, durable: bool = True) -> None:
+    """Write `text` to `path` atomically with mode 0600 (temp file + fsync + rename).
+
+    `durable=False` skips both fsyncs: for caches, whose loss in a crash costs only a recomputation.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -112,8 +112,8 @@ def describe_pid(pid: int, proc_root: Path = PROC_ROOT) -> str:
 
 
 def write_pidfile(path: Path, record: PidRecord) -> None:
-    """Write `record` as JSON, atomically, mode 0600."""
-    write_private_file(path, json.dumps(asdict(record), indent=2) + "\n")
+    """Write `record` as JSON, atomically, mode 0600 (not fsynced: a crash that loses it took the process too)."""
+    write_private_file(path, json.dumps(asdict(record), indent=2) + "\n", durable=False)
 
 
 def read_pidfile(path: Path) -> PidRecord | None:

@@ -107,10 +107,29 @@ class SubprocessRunner:
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
     ) -> subprocess.Popen[bytes]:
-        """Start `argv` in its own session (it outlives us), output appended to `log`."""
+        """Start `argv` in its own session (it outlives us), output appended to `log`, under umask 077.
+
+        Every child cmem-ops detaches (store, Postgres, server, worker) writes under the data dir, and
+        what it creates itself (Valkey's appendonlydir, its RDB) would follow the caller's umask,
+        often 022: with 077 all of it is 0700/0600 like what cmem-ops writes.
+        """
         import subprocess
 
         args = [str(a) for a in argv]
+        # Not bounded, on purpose: the one wait here that no timeout covers is the kernel's, between
+        # fork and exec. With no preexec_fn and no user/group change, CPython (3.10+) forks this child
+        # with vfork: our thread is suspended until the child has run setsid/umask/dup2/close_fds and
+        # called exec (microseconds), and then the exec-status pipe is already closed. That wait only
+        # outlasts the window if someone stops the child inside it:
+        #  - a stop of our process group (Ctrl-Z, kill -STOP -<pgid>) reaches the child only before its
+        #    setsid, stops us too, and the SIGCONT that resumes the job (fg, bg, kill -CONT -<pgid>)
+        #    resumes the child as well;
+        #  - a `kill -STOP <pid>` aimed at the child itself needs its pid before Popen returned it, i.e.
+        #    a fault injector or debugger; `kill -CONT <pid>` ends it (SIGTERM/SIGKILL end us: the vfork
+        #    wait is killable).
+        # Bounding it would mean spawning from a helper thread and giving up on a child whose pid we do
+        # not know yet: once resumed it would exec a server with no PID record, started by nobody, which
+        # is worse than a wait that the resuming signal ends. Every wait after Popen returns is bounded.
         try:
             return subprocess.Popen(
                 args,
@@ -121,6 +140,7 @@ class SubprocessRunner:
                 cwd=cwd,
                 start_new_session=True,
                 close_fds=True,
+                umask=0o077,  # set in the child between fork and exec: ours is untouched
             )
         except FileNotFoundError as exc:
             raise MissingError(f"`{args[0]}` is not installed or not on PATH") from exc

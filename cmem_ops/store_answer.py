@@ -107,6 +107,11 @@ def failure_of(exc: BaseException) -> Failure:
 _STILL_TALKS = frozenset({Failure.MISCONF, Failure.LOADING, Failure.NOPERM})
 
 
+def still_talks(failure: Failure) -> bool:
+    """True when a connection whose PING failed this way still serves INFO / CONFIG (pure)."""
+    return failure in _STILL_TALKS
+
+
 @dataclass(frozen=True)
 class Answer:
     """What answered at `target`, and (when `failure` is set) why it did not answer as asked."""

@@ -149,8 +149,11 @@ class StoreConnection:
 
 
 def _connect(target: RedisTarget, timeout: float) -> socket.socket:
+    # getaddrinfo encodes a str host with the `idna` codec (loading stringprep, ~2 ms); an ASCII host
+    # (every IP literal, every plain hostname) goes as bytes and resolves the same
+    host: str | bytes = target.host.encode("ascii") if target.host.isascii() else target.host
     try:
-        return socket.create_connection((target.host, target.port), timeout=timeout)
+        return socket.create_connection((host, target.port), timeout=timeout)  # type: ignore[arg-type]  # bytes ok
     except TimeoutError:
         raise ConnectTimeout(f"no TCP answer from {target.address} within {format_seconds(timeout)}") from None
 

@@ -24,8 +24,14 @@ def wait_ready(
     deadline: Deadline,
     log_files: list[Path],
     timeout_hint: str,
+    *,
+    interval: float = 0.02,
+    max_interval: float = 0.25,
 ) -> None:
-    """Poll `ready` until true; raise at once with the log tail if the child exits, or on the deadline."""
+    """Poll `ready` until true; raise at once with the log tail if the child exits, or on the deadline.
+
+    `interval`/`max_interval` are poll()'s: a child that is ready in tens of ms wants a short ceiling.
+    """
 
     def check() -> bool:
         code = exited()
@@ -36,7 +42,8 @@ def wait_ready(
         return ready()
 
     try:
-        poll(check, deadline, what=f"{what} to become ready", hint=timeout_hint)
+        poll(check, deadline, what=f"{what} to become ready", hint=timeout_hint, interval=interval,
+             max_interval=max_interval)
     except OpsTimeoutError as exc:
         tail = "\n".join(tail_lines(log_files, 15))
         raise OpsTimeoutError(f"{exc.message}:\n{tail}", hint=timeout_hint) from None

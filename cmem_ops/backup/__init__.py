@@ -14,6 +14,9 @@ Acting:
     postgres_restore.py  rename aside -> create -> pg_restore -> verify, or rename back
     archive.py         write / extract the tar.gz, digests checked
     quiesce.py         stop our server and workers for a restore, start them again
+    docker_scripts.py  (pure) the sh/valkey-cli/psql/pg_dump argv run inside the docker stack's containers
+    docker_source.py   the docker stack as a backup source: pg_dump and BGSAVE + check inside its containers
+    docker_target.py   the docker stack as a restore target: staged and checked first, then swapped, or put back
     create.py          `store backup` and `backup`
     restore.py         `store restore` and `restore`
 """

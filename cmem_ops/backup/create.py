@@ -50,39 +50,54 @@ def store_part(snapshot: StoreSnapshot, queue_prefix: str | None = None) -> Stor
                      queue_prefix=queue_prefix)
 
 
-def backup_store(ctx: Context, to_dir: Path | None = None, timeout: float = 300.0, say: Say = lambda _m: None
-                 ) -> BackupResult:
+def backup_store(ctx: Context, to_dir: Path | None = None, timeout: float = 300.0, say: Say = lambda _m: None,
+                 docker: bool = False) -> BackupResult:
     """Write a store-only archive (`cmem-ops store backup`)."""
-    return _backup(ctx, "store", to_dir, timeout, say, with_postgres=False)
+    return _backup(ctx, "store", to_dir, timeout, say, with_postgres=False, docker=docker)
 
 
-def backup_stack(ctx: Context, to_dir: Path | None = None, timeout: float = 1800.0, say: Say = lambda _m: None
-                 ) -> BackupResult:
-    """Write the whole-stack archive (`cmem-ops backup`): pg_dump first, then the store snapshot."""
-    return _backup(ctx, "stack", to_dir, timeout, say, with_postgres=True)
+def backup_stack(ctx: Context, to_dir: Path | None = None, timeout: float = 1800.0, say: Say = lambda _m: None,
+                 docker: bool = False) -> BackupResult:
+    """Write the whole-stack archive (`cmem-ops backup`): pg_dump first, then the store snapshot.
+
+    `docker` (or CLAUDE_MEM_STACK=docker): from the docker stack's containers (docker_source.py).
+    """
+    return _backup(ctx, "stack", to_dir, timeout, say, with_postgres=True, docker=docker)
 
 
-def _backup(ctx: Context, kind: str, to_dir: Path | None, timeout: float, say: Say, with_postgres: bool
-            ) -> BackupResult:
+def _backup(ctx: Context, kind: str, to_dir: Path | None, timeout: float, say: Say, with_postgres: bool,
+            docker: bool = False) -> BackupResult:
+    from ..lifecycle.docker_stack import wants_docker
+
     t0 = dt.datetime.now(dt.UTC)
     deadline = Deadline.after(timeout)
-    require_managed(ctx, "backs up")  # before anything is written
+    docker = wants_docker(ctx, docker)
+    if not docker:
+        require_managed(ctx, "backs up")  # before anything is written
     dest_dir = (to_dir or default_backup_dir(ctx)).expanduser().absolute()
     ensure_private_dir(dest_dir)
     staging = private_temp_dir(dest_dir, ".cmem-ops-backup-")
     try:
         files: dict[str, Path] = {}
         pg: PostgresPart | None = None
-        if with_postgres:
+        prefix = ctx.settings.queue_prefix
+        if docker:
+            from .docker_source import take_parts
+
+            pg, snapshot, prefix = take_parts(ctx, staging, POSTGRES_ENTRY if with_postgres else None, deadline, say)
+            if pg is not None:
+                files[POSTGRES_ENTRY] = staging / "claude_mem.dump"
+        elif with_postgres:
             from .postgres_dump import dump_database  # psycopg: loaded only for the full backup
 
             dump_file = staging / "claude_mem.dump"
             pg = dump_database(ctx, dump_file, POSTGRES_ENTRY, deadline, say)
             files[POSTGRES_ENTRY] = dump_file
-        snapshot = take_snapshot(ctx, staging / "store", deadline, say)
+        if not docker:
+            snapshot = take_snapshot(ctx, staging / "store", deadline, say)
         files[STORE_ENTRY] = snapshot.path
         manifest = Manifest(kind=kind, created_at=t0.strftime("%Y-%m-%dT%H:%M:%SZ"), cmem_ops=__version__,
-                            postgres=pg, store=store_part(snapshot, ctx.settings.queue_prefix))
+                            postgres=pg, store=store_part(snapshot, prefix))
         say(f"writing the archive in {dest_dir}...")
         archive = write_archive(dest_dir / default_archive_name(kind, t0), manifest, files)
     finally:

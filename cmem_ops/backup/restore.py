@@ -49,14 +49,57 @@ class RestoreResult:
 
 def restore_store_archive(ctx: Context, archive: Path, timeout: float = 600.0, say: Say = lambda _m: None
                           ) -> RestoreResult:
-    """Restore only the queue store from `archive` (a store or a stack backup)."""
+    """Restore only the queue store from `archive` (a store or a stack backup); the docker stack's with
+    CLAUDE_MEM_STACK=docker."""
+    from ..lifecycle.docker_stack import wants_docker
+
+    if wants_docker(ctx, False):
+        return _restore_docker(ctx, archive, timeout, say, with_postgres=False)
     return _restore(ctx, archive, timeout, say, with_postgres=False, force_external=False)
 
 
 def restore_stack_archive(ctx: Context, archive: Path, timeout: float = 1800.0, say: Say = lambda _m: None,
-                          force_external: bool = False) -> RestoreResult:
-    """Restore Postgres and the queue store from a stack backup."""
+                          force_external: bool = False, docker: bool = False) -> RestoreResult:
+    """Restore Postgres and the queue store from a stack backup (into the docker stack with `docker` or
+    CLAUDE_MEM_STACK=docker: docker_target.py)."""
+    from ..lifecycle.docker_stack import wants_docker
+
+    if wants_docker(ctx, docker):
+        return _restore_docker(ctx, archive, timeout, say)
     return _restore(ctx, archive, timeout, say, with_postgres=True, force_external=force_external)
+
+
+def _restore_docker(ctx: Context, archive: Path, timeout: float, say: Say, with_postgres: bool = True
+                    ) -> RestoreResult:
+    from ..lifecycle.docker_stack import existing
+    from .docker_target import restore_into_stack
+
+    t0 = time.monotonic()
+    deadline = Deadline.after(timeout)
+    archive = archive.expanduser().absolute()
+    state, compose = existing(ctx)
+    work = private_temp_dir(cfg_stack_dir(ctx), ".cmem-ops-restore-")
+    try:
+        say(f"reading {archive}...")
+        manifest = extract_archive(archive, work)
+        if manifest.store is None or (with_postgres and manifest.postgres is None):
+            missing = "store snapshot" if manifest.store is None else "Postgres dump"
+            raise ConfigError(f"{archive} lacks the {missing}",
+                              hint=f"cmem-ops store restore {archive}" if manifest.store is not None
+                              else "pass an archive written by cmem-ops backup")
+        pg_part = manifest.postgres if with_postgres else None
+        done = restore_into_stack(compose, state.prefix, manifest.store, pg_part, work, deadline, say)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return RestoreResult(archive, manifest, done.store_keys, done.store_aside, done.postgres_rows,
+                         done.postgres_aside, done.restarted, done.notes, round((time.monotonic() - t0) * 1000, 1))
+
+
+def cfg_stack_dir(ctx: Context) -> Path:
+    """<data dir>/docker-stack (made private): where a docker restore unpacks its archive."""
+    from ..lifecycle.docker_stack_config import stack_dir
+
+    return ensure_private_dir(stack_dir(ctx.paths))
 
 
 def _restore(ctx: Context, archive: Path, timeout: float, say: Say, with_postgres: bool, force_external: bool

@@ -16,10 +16,10 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..context import Context
 from ..errors import ConfigError, OpsError, ProcessError
-from ..lifecycle import store as store_service
 from ..paths import ensure_private_dir
 from ..store import state
 from ..store.binaries import ServerBinary
@@ -31,6 +31,9 @@ from .manifest import StorePart
 from .rdb import parse_rdb_header, plan_readable
 from .scratch import enable_aof, scratch_server
 from .store_snapshot import RDB_NAME, require_managed, store_binary
+
+if TYPE_CHECKING:
+    from ..lifecycle.store_control import HeldStore
 
 Say = Callable[[str], None]
 
@@ -98,12 +101,24 @@ def prepare_store(ctx: Context, part: StorePart, rdb: Path, deadline: Deadline, 
 
 def swap_store(ctx: Context, prepared: PreparedStore, deadline: Deadline, say: Say = lambda _m: None
                ) -> SwappedStore:
-    """Put the staged data in place of redis/data and start; on failure put the old data back."""
+    """Put the staged data in place of redis/data and start; on failure put the old data back.
+
+    One critical section under the store lock (store_control.held): stop, swap, start, verify and any
+    roll-back, so a concurrent `cmem-ops store start` can never start the old data in between.
+    """
+    from ..lifecycle import store_control  # supervision code: only a restore needs it
+
+    with store_control.held(ctx) as store:
+        return _swap_held(ctx, store, prepared, deadline, say)
+
+
+def _swap_held(ctx: Context, store: HeldStore, prepared: PreparedStore, deadline: Deadline, say: Say
+               ) -> SwappedStore:
     data = ctx.paths.redis_data
-    was_running = state.running_record(ctx.paths) is not None
+    was_running = store.running()
     if was_running:
         say("queue store: stopping the managed store...")
-        store_service.stop(ctx)
+        store.stop()
     aside = data.with_name(f"data.before-restore-{stamp()}") if data.exists() else None
     moved_aside = False
     try:
@@ -115,14 +130,14 @@ def swap_store(ctx: Context, prepared: PreparedStore, deadline: Deadline, say: S
         if aside is not None and moved_aside and not data.exists():
             move(aside, data)
         if was_running:
-            store_service.start(ctx, binary=str(prepared.binary.path))
+            store.start(str(prepared.binary.path))
         raise
     try:
         say(f"queue store: starting {prepared.binary.label} on the restored data...")
-        store_service.start(ctx, binary=str(prepared.binary.path), timeout=max(deadline.remaining(), 5.0))
+        store.start(str(prepared.binary.path), timeout=max(deadline.remaining(), 5.0))
         keys = verify_store(ctx.reload(), prepared.expected)
     except BaseException as exc:
-        failed = _put_back(ctx, aside, was_running, prepared.binary)
+        failed = _put_back(ctx, store, aside, was_running, prepared.binary)
         kept = f"; the data that failed is kept in {failed}" if failed else ""
         if isinstance(exc, OpsError):
             raise OpsError(f"restoring the queue store failed: {exc.message}; the old data is back{kept}",
@@ -143,10 +158,11 @@ def verify_store(ctx: Context, expected: KeyCount) -> KeyCount:
     return found
 
 
-def _put_back(ctx: Context, aside: Path | None, was_running: bool, binary: ServerBinary | str) -> Path | None:
+def _put_back(ctx: Context, store: HeldStore, aside: Path | None, was_running: bool, binary: ServerBinary | str
+              ) -> Path | None:
     data = ctx.paths.redis_data
-    if state.running_record(ctx.paths) is not None:
-        store_service.stop(ctx)
+    if store.running():
+        store.stop()
     failed = None
     if data.exists():
         failed = data.with_name(f"data.failed-restore-{stamp()}")
@@ -154,5 +170,5 @@ def _put_back(ctx: Context, aside: Path | None, was_running: bool, binary: Serve
     if aside is not None:
         move(aside, data)
     if was_running:
-        store_service.start(ctx, binary=str(binary.path if isinstance(binary, ServerBinary) else binary))
+        store.start(str(binary.path if isinstance(binary, ServerBinary) else binary))
     return failed

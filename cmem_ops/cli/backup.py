@@ -57,7 +57,7 @@ def backup(args: Namespace) -> int:
 
     return output.run("backup", args.as_json,
                       lambda: backup_stack(build_context(), _dir(args.to), timeout=args.timeout or 1800.0,
-                                           say=output.say), format_backup)
+                                           say=output.say, docker=args.docker), format_backup)
 
 
 def restore(args: Namespace) -> int:
@@ -68,7 +68,8 @@ def restore(args: Namespace) -> int:
 
     return output.run("restore", args.as_json,
                       lambda: restore_stack_archive(build_context(), Path(args.file), timeout=args.timeout or 1800.0,
-                                                    say=output.say, force_external=args.force_external),
+                                                    say=output.say, force_external=args.force_external,
+                                                    docker=args.docker),
                       format_restore)
 
 
@@ -80,5 +81,6 @@ def support_bundle(args: Namespace) -> int:
 
     return output.run("support-bundle", args.as_json,
                       lambda: build_bundle(build_context(tolerate_bad_settings=True), _dir(args.output),
-                                           timeout=args.timeout or 15.0, log_lines=args.lines, say=output.say),
+                                           timeout=args.timeout or 15.0, log_lines=args.lines, say=output.say,
+                                           docker=args.docker),
                       format_bundle)

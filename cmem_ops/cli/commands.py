@@ -64,7 +64,7 @@ COMMANDS: tuple[Command, ...] = (
              Option(("--token-file",), "token_file", "File whose first line is the bearer token every scrape must "
                     "send.", metavar="FILE"),
              timeout(2.0, 0.1, "Seconds per round trip to each source."),
-             JSON),
+             _DOCKER_STACK, JSON),
             description="Without --serve, prints the text exposition once. Reads counts only (LLEN, ZCARD, one "
                         "HGET for the oldest job), so a scrape costs the same with 100,000 jobs waiting. See "
                         "docs/metrics.md for every series, the Grafana dashboard and the alert rules."),
@@ -160,7 +160,8 @@ and --image."""),
                         "on any FAIL. Everything it starts is stopped at the end."),
     Command(("backup",), "Back up the whole stack into one archive: pg_dump of claude-mem's database first, "
             "then the queue store snapshot; a manifest with versions, row and key counts, digests.",
-            _BACKUP + "backup", (_BACKUP_TO, timeout(None, 10, "Seconds for the whole backup (default 1800)."), JSON),
+            _BACKUP + "backup", (_BACKUP_TO, timeout(None, 10, "Seconds for the whole backup (default 1800)."),
+                                 _DOCKER_STACK, JSON),
             description="pg_dump must have the server's major version (found in the managed cluster's bindir, "
                         "/usr/lib/postgresql/<major>/bin, ...). Progress goes to stderr."),
     Command(("restore",), "Restore Postgres and the queue store from a backup: our workers and server stop, "
@@ -168,7 +169,7 @@ and --image."""),
             _BACKUP + "restore",
             (_FILE, flag(("--force-external",), "force_external", "Overwrite an external database (its current "
                                                                      "contents are saved first)."),
-             timeout(None, 10, "Seconds for the whole restore (default 1800)."), JSON),
+             timeout(None, 10, "Seconds for the whole restore (default 1800)."), _DOCKER_STACK, JSON),
             description="Restores into the managed cluster and the managed store (created first in a fresh "
                         "data dir); an external database is refused unless --force-external."),
     Command(("support-bundle",), "Write one archive for a bug report: doctor and status JSON, versions, host facts, "
@@ -176,7 +177,7 @@ and --image."""),
             (Option(("-o", "--output"), "output", "Write the archive here (default <data dir>/support/...).",
                     metavar="FILE"),
              integer(("--lines",), "lines", 200, 0, "Log lines per component."),
-             timeout(None, 1, "Seconds for the doctor run inside it (default 15)."), JSON)),
+             timeout(None, 1, "Seconds for the doctor run inside it (default 15)."), _DOCKER_STACK, JSON)),
     Command(("schema",), "Print the JSON Schema of the envelope, or of one command's `data`.",
             "cmem_ops.cli.schema:schema",
             (Option(("command",), "command", "A command as its envelope names it (store.status) or as words "

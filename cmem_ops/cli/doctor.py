@@ -6,10 +6,12 @@ from argparse import Namespace
 
 from ..exit_codes import ExitCode
 from . import output
+from .store import status_code
 
 
 def status(args: Namespace) -> int:
-    """Print the stack summary; exit 0 when the queue store answers, 7 when it does not, 3 on bad settings.
+    """Print the stack summary; exit 0 when the queue store answers, 7 when it is not running, 1 when it runs
+    with a problem (stopped by a signal, not answering as configured, the wrong role), 3 on bad settings.
 
     With --watch, redraw every --interval seconds with per-lane rates until Ctrl-C (exit 0).
     With --json a non-zero exit always comes with `ok: false` and the reason in `data.problem` or
@@ -26,7 +28,10 @@ def status(args: Namespace) -> int:
 
     summary = summarize(build_context(), timeout=args.timeout)
     ok = summary_ok(summary)
-    code = ExitCode.CONFIG if summary.problem else ExitCode.OK if ok else ExitCode.NOT_RUNNING
+    # The same codes as `store status`: a store that runs with a problem (stopped by SIGSTOP, loading,
+    # a replica) is 1, not 7: "not running" would send the user to `store start`, which cannot help.
+    code = (ExitCode.CONFIG if summary.problem else ExitCode.OK if ok or summary.store is None
+            else status_code(summary.store))
     if args.as_json:
         output.print_envelope("status", code is ExitCode.OK, summary)
     else:

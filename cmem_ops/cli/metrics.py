@@ -21,11 +21,11 @@ def metrics(args: Namespace) -> int:
             raise UsageError("--json prints one snapshot; it cannot be combined with --serve",
                              hint="cmem-ops metrics --json")
         plan = plan_from_options(args.listen, args.allow_remote, Path(args.token_file) if args.token_file else None)
-        serve_metrics(build_context(), plan, args.timeout)
+        serve_metrics(build_context(), plan, args.timeout, args.docker)
         return 0
     from ..metrics.snapshot import collect
 
-    snap = collect(build_context(), args.timeout)
+    snap = collect(build_context(), args.timeout, args.docker)
     if args.as_json:
         output.print_envelope("metrics", True, snap)
     else:

@@ -154,6 +154,11 @@ def build_run_argv(project: ComposeProject, service: str, command: Sequence[str]
     return [*argv, service, *command]
 
 
+def build_cp_argv(project: ComposeProject, source: str, dest: str) -> list[str]:
+    """`... cp SOURCE DEST`, one of them `SERVICE:PATH` (pure)."""
+    return [*build_base_argv(project), "cp", source, dest]
+
+
 def build_service_argv(project: ComposeProject, verb: str, services: Sequence[str], *,
                        timeout: int | None = None) -> list[str]:
     """`... stop|start|restart [--timeout N] SERVICE...` (pure)."""
@@ -276,6 +281,10 @@ class Compose:
             raise ComposeError(f"cannot read `docker compose ps` output: {exc}",
                                hint=f"run it by hand: {format_argv(build_ps_argv(self.project))}") from exc
 
+    def ps_text(self, *, all_: bool = True, timeout: float = 30.0) -> str:
+        """`compose ps --format json` as compose printed it (the support bundle keeps it verbatim)."""
+        return self._run(build_ps_argv(self.project, all_=all_), timeout)
+
     def down(self, *, volumes: bool = True, timeout: float = 60.0, stop_timeout: float | None = None) -> None:
         """Stop and remove the project's containers and networks (and its volumes with `volumes`).
 
@@ -299,6 +308,11 @@ class Compose:
         return self._run(build_exec_argv(self.project, service, command, index=index, env=env), timeout,
                          hint_services=[service])
 
+    def exec_status(self, service: str, command: Sequence[str], *, timeout: float = 60.0) -> tuple[int, str]:
+        """Like `exec`, but (exit code, stdout + stderr) whatever the command's exit (a checker's verdict)."""
+        done = self.runner.run(build_exec_argv(self.project, service, command), timeout=timeout, env=self.env)
+        return done.returncode, done.stdout + done.stderr
+
     def run_once(self, service: str, command: Sequence[str] = (), *, env: Mapping[str, str] | None = None,
                  timeout: float = 120.0, entrypoint: str | None = None, volumes: Sequence[str] = ()
                  ) -> tuple[int, str]:
@@ -306,6 +320,14 @@ class Compose:
         done = self.runner.run(build_run_argv(self.project, service, command, env=env, entrypoint=entrypoint,
                                               volumes=volumes), timeout=timeout, env=self.env)
         return done.returncode, done.stdout + done.stderr
+
+    def copy_from(self, service: str, path: str, dest: Path, *, timeout: float = 300.0) -> None:
+        """Copy `path` out of `service`'s (first) container to the host file `dest`."""
+        self._run(build_cp_argv(self.project, f"{service}:{path}", str(dest)), timeout, hint_services=[service])
+
+    def copy_to(self, source: Path, service: str, path: str, *, timeout: float = 300.0) -> None:
+        """Copy the host file `source` into `service`'s (first) container at `path`."""
+        self._run(build_cp_argv(self.project, str(source), f"{service}:{path}"), timeout, hint_services=[service])
 
     def stop_services(self, services: Sequence[str], *, timeout: float = 60.0) -> None:
         """`compose stop` (a manual stop: restart policies leave them stopped)."""

@@ -101,18 +101,17 @@ def store_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
     frozen = ownership.probe_process(ctx.paths, label) if managed else None
     if frozen is not None:
         return [frozen] + [skipped(n, label, f"skipped: {frozen.summary}", Group.STORE) for n in later]
-    results, conn, snap = connect(target, _op_budget(deadline), hints, label)
+    # Managed means ours: after TCP, AUTH and PING, the ownership gate (probes/ownership.py) judges the server
+    # before INFO, CONFIG or anything later is sent; on a foreign server nothing more runs and nothing is written.
+    gate = (lambda c: ownership.probe_ownership(ctx.paths, target, c, label)) if managed else None
+    results, conn, snap = connect(target, _op_budget(deadline), hints, label, gate=gate)
     # TLS as claude-mem's Node sees it (probes/tls.py): trust, names, handshake time; plain vs TLS mix-ups.
     extra_ca = settings.get(KEY_EXTRA_CA)
     results = tls_probe.with_tls_verdict(results, target, label, extra_ca, _op_budget(deadline))
-    if managed and results and results[0].status is Status.OK:
-        # Managed means ours: nothing beyond TCP and PING runs (and nothing is written) on a foreign server.
-        own = ownership.probe_ownership(ctx.paths, target, conn, label)
-        results.append(own)
-        if own.status is Status.FAIL:
-            close_quietly(conn)
-            return results + [skipped(n, label, "skipped: the server on the managed port is not ours", Group.STORE)
-                              for n in later]
+    refused = next((r for r in results if r.name == "ownership" and r.status is Status.FAIL), None)
+    if refused is not None:
+        return results + [skipped(n, label, "skipped: the server on the managed port is not ours", Group.STORE)
+                          for n in later]
     if conn is None or snap is None:
         done = {r.name for r in results}
         if target.username and any(r.data.get("failure") == "noperm" for r in results):

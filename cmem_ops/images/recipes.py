@@ -36,7 +36,8 @@ RECIPE_LABEL = "io.cmem-ops.recipe"  # the staging revision and the entrypoint, 
 RECIPE_REVISION = "5"  # bump when staging changes in a way the inputs do not show
 PG_VERSION = "15"
 PG_BIN = Path(f"/usr/lib/postgresql/{PG_VERSION}/bin")
-PG_PROGRAMS = ("postgres", "initdb", "pg_ctl", "pg_isready", "psql")
+# pg_dump / pg_restore: `cmem-ops backup|restore` over the docker stack run the container's own (its major).
+PG_PROGRAMS = ("postgres", "initdb", "pg_ctl", "pg_isready", "psql", "pg_dump", "pg_restore")
 DATA_UID = 999
 CLAUDE_MEM_UID = 10001
 
@@ -141,7 +142,8 @@ def postgres_recipe() -> Recipe:
     version = _debian_version(f"postgresql-{PG_VERSION}")
     return Recipe("postgres", POSTGRES_TAG, (("postgresql", version), ("postgres", file_digest(PG_BIN / "postgres")),
                                              ("entrypoint", hashlib.sha256(entrypoint.encode()).hexdigest()),
-                                             ("busybox", file_digest(_busybox()))), stage,
+                                             ("busybox", file_digest(_busybox())),
+                                             ("programs", " ".join(PG_PROGRAMS))), stage,
                   (f"ENV PATH={PG_BIN}:/bin", "ENV PGDATA=/var/lib/postgresql/data", "ENV TZ=UTC",
                    'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]', 'CMD ["postgres"]', "EXPOSE 5432",
                    *_labels("postgres")))

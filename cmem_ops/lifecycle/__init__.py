@@ -15,6 +15,7 @@
     summary.py       the one-screen `cmem-ops status`
     upgrade.py       switch the managed store to another server binary, verified, rolled back on failure
     support_bundle.py  one archive for a bug report, every secret removed
+    support_bundle_docker.py  the docker stack's part of it (compose ps, logs, compose files, state.json)
     up.py            `cmem-ops up`: the queue store, then the doctor
     install.py       `cmem-ops install`: the decision tree for getting a queue store
     uninstall.py     `cmem-ops uninstall`

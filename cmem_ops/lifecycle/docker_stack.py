@@ -109,10 +109,15 @@ def read_state(ctx: Context) -> StackState | None:
 
 def ensure_state(ctx: Context) -> StackState:
     """The recorded state, or a new one (project from the data dir, a free server port)."""
-    state = read_state(ctx)
+    recorded = read_state(ctx)
+    state = recorded
     if state is None:
         port = int(ctx.settings.get("CMEM_STACK_SERVER_PORT") or 0) or choose_port(port_is_free)
         state = StackState(cfg.project_name(ctx.paths.data_dir), port)
+    configured = (int(ctx.settings.get(cfg.KEY_VALKEY_PORT) or 0), int(ctx.settings.get(cfg.KEY_POSTGRES_PORT) or 0))
+    state = cfg.plan_published_ports(state, cfg.wants_publish(ctx.settings.get(cfg.KEY_PUBLISH)), configured,
+                                     lambda: choose_port(port_is_free))
+    if state != recorded:
         ensure_private_dir(cfg.stack_dir(ctx.paths))
         write_private_file(cfg.stack_dir(ctx.paths) / "state.json", cfg.format_state(state))
     return state
@@ -144,7 +149,27 @@ def compose_for(ctx: Context, state: StackState, images: list[ImageChoice], *, l
         openrouter_base_url=ctx.settings.get("CLAUDE_MEM_OPENROUTER_BASE_URL") or "",
         llm_double=locate_asset("llm-double.mjs"))
     profiles = ("llm-double",) if llm_double else ()
-    return Compose(ComposeProject((locate_asset("stack.yml"),), state.project, profiles), ctx.runner, env)
+    files = (locate_asset("stack.yml"), *((locate_asset(cfg.PUBLISH_FILE),) if state.published else ()))
+    return Compose(ComposeProject(files, state.project, profiles), ctx.runner, env)
+
+
+def existing(ctx: Context) -> tuple[StackState, Compose]:
+    """This data dir's stack state and a Compose for it; NotRunningError when `stack up --docker` never ran."""
+    state = read_state(ctx)
+    if state is None:
+        raise NotRunningError(f"no docker stack was started from {ctx.paths.data_dir}",
+                              hint="cmem-ops stack up --docker")
+    return state, compose_for(ctx, state, cfg.choose_images(_image_settings(ctx), frozenset()))
+
+
+def read_secrets(ctx: Context) -> StackSecrets | None:
+    """The stack's passwords from its secret files, or None when they are not there."""
+    directory = cfg.secrets_dir(ctx.paths)
+    try:
+        return StackSecrets((directory / "valkey-password").read_text(encoding="utf-8").strip(),
+                            (directory / "postgres-password").read_text(encoding="utf-8").strip())
+    except OSError:
+        return None
 
 
 def check_docker_rules(ctx: Context) -> None:

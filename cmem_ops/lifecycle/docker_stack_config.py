@@ -1,13 +1,17 @@
 """What `stack up --docker` hands compose/stack.yml, decided in pure code.
 
     <data dir>/docker-stack/            0700
-        state.json                      project name, server port, queue prefix (no secret)
+        state.json                      project name, server port, queue prefix, published store/Postgres
+                                        ports (0: not published) (no secret)
         secrets/                        0700; each file 0600, mounted read-only as a compose secret
             valkey.conf  valkey-password  postgres-password  claude-mem.env
 
 The project name is derived from the data dir (`cmem-<8 hex>`) and recorded in state.json: every
 compose call uses it, so cmem-ops only ever touches the project it created. Passwords are made on
 the first `up` and kept (the volumes keep a Postgres initialised with them) until `down --purge-data`.
+The store and Postgres stay on the compose network unless CMEM_STACK_PUBLISH_STORES=1 asks for them on
+127.0.0.1 (compose/stack.publish.yml; ports from CMEM_STACK_VALKEY_PORT / CMEM_STACK_POSTGRES_PORT,
+else free ones), recorded in state.json for `metrics`. Backups never need them (docker compose exec).
 Images: CMEM_STACK_<PART>_IMAGE when set, else the image `cmem-ops images build` made when the engine
 has it, else the official default (pulled by compose where a registry is reachable).
 """
@@ -16,8 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..claudemem.env import (
@@ -36,6 +40,13 @@ SERVICES = ("postgres", "valkey", "claude-mem-server", "claude-mem-worker")
 WORKER = "claude-mem-worker"
 SERVER = "claude-mem-server"
 SERVER_CONTAINER_PORT = 37877
+VALKEY = "valkey"
+POSTGRES = "postgres"
+POSTGRES_DB = "claude_mem"
+KEY_PUBLISH = "CMEM_STACK_PUBLISH_STORES"
+KEY_VALKEY_PORT = "CMEM_STACK_VALKEY_PORT"
+KEY_POSTGRES_PORT = "CMEM_STACK_POSTGRES_PORT"
+PUBLISH_FILE = "stack.publish.yml"
 DEFAULT_PREFIX = "claude_mem_stack"
 POSTGRES_USER = "claude_mem"
 SECRET_FILES = ("valkey.conf", "valkey-password", "postgres-password", "claude-mem.env")
@@ -76,6 +87,12 @@ class StackState:
     project: str
     server_port: int
     prefix: str = DEFAULT_PREFIX
+    store_port: int = 0  # 0: the store is not published on the host
+    postgres_port: int = 0
+
+    @property
+    def published(self) -> bool:
+        return bool(self.store_port and self.postgres_port)
 
 
 def stack_dir(paths: Paths) -> Path:
@@ -97,15 +114,44 @@ def parse_state(text: str) -> StackState | None:
     """state.json's content, or None when it is not ours (pure)."""
     try:
         data = json.loads(text)
-        return StackState(str(data["project"]), int(data["server_port"]), str(data.get("prefix") or DEFAULT_PREFIX))
+        return StackState(str(data["project"]), int(data["server_port"]), str(data.get("prefix") or DEFAULT_PREFIX),
+                          int(data.get("store_port") or 0), int(data.get("postgres_port") or 0))
     except (ValueError, KeyError, TypeError):
         return None
 
 
 def format_state(state: StackState) -> str:
     """state.json's content (pure)."""
-    return json.dumps({"project": state.project, "server_port": state.server_port, "prefix": state.prefix},
-                      indent=2) + "\n"
+    return json.dumps({"project": state.project, "server_port": state.server_port, "prefix": state.prefix,
+                       "store_port": state.store_port, "postgres_port": state.postgres_port}, indent=2) + "\n"
+
+
+def wants_publish(value: str | None) -> bool:
+    """CMEM_STACK_PUBLISH_STORES is on (1/true/yes) (pure)."""
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def plan_published_ports(state: StackState, publish: bool, configured: tuple[int, int],
+                         free_port: Callable[[], int]) -> StackState:
+    """The state with the store/Postgres host ports: kept when recorded, else configured, else free;
+    both 0 when not asked to publish (pure but for `free_port`)."""
+    if not publish:
+        return replace(state, store_port=0, postgres_port=0)
+    store = state.store_port or configured[0] or free_port()
+    postgres = state.postgres_port or configured[1] or free_port()
+    return replace(state, store_port=store, postgres_port=postgres)
+
+
+def build_store_url(state: StackState, password: str) -> str | None:
+    """redis://:PASSWORD@127.0.0.1:<published port>/0, or None when the store is not published (pure)."""
+    return f"redis://:{password}@127.0.0.1:{state.store_port}/0" if state.store_port else None
+
+
+def build_database_url(state: StackState, password: str) -> str | None:
+    """postgres://claude_mem:PASSWORD@127.0.0.1:<published port>/claude_mem, or None when unpublished (pure)."""
+    if not state.postgres_port:
+        return None
+    return f"postgres://{POSTGRES_USER}:{password}@127.0.0.1:{state.postgres_port}/{POSTGRES_DB}"
 
 
 def choose_images(env: Mapping[str, str], present: frozenset[str]) -> list[ImageChoice]:
@@ -166,6 +212,8 @@ def build_compose_env(state: StackState, paths: Paths, images: list[ImageChoice]
                 "CMEM_STACK_PROVIDER": provider, "CMEM_STACK_OPENROUTER_BASE_URL": openrouter_base_url})
     if llm_double is not None:
         env["CMEM_STACK_LLM_DOUBLE"] = str(llm_double)
+    if state.published:
+        env.update({KEY_VALKEY_PORT: str(state.store_port), KEY_POSTGRES_PORT: str(state.postgres_port)})
     return env
 
 

@@ -16,7 +16,6 @@ from ..store.identity import ServerProcess, StoreView, observe
 
 if TYPE_CHECKING:
     from ..store import process
-from ..store.status import read_facts
 
 
 @dataclass(frozen=True)
@@ -157,6 +156,8 @@ def status(ctx: Context, *, timeout: float = 2.0) -> StoreStatus:
         return StoreStatus(running=False, problem="no queue store configured yet",
                            hint="cmem-ops up   (starts the managed store)", **base)  # type: ignore[arg-type]
     try:
+        from ..store.status import read_facts  # INFO parsing: loaded by status, not by start/stop
+
         facts = read_facts(target, timeout=timeout)
     except RespAuthError as exc:
         return StoreStatus(running=True, problem=f"authentication failed: {exc}",

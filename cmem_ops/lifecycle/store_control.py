@@ -11,6 +11,9 @@ the live system (store/identity.py), decides, and acts, so eight concurrent `sto
              settings.json says (passwords: settings.json's, then the redis.conf it was started from)
     restart  validate all a start needs (settings, port, binary, config, writable dirs) before stopping;
              a start that still fails says the store is down and what to run
+    held     the lock for a whole stop -> swap the data -> start (restore, upgrade, their roll-backs):
+             `with held(ctx) as store: store.stop(); ...; store.start(binary)`; a concurrent
+             `store start` waits instead of starting the old data in between
 
 An OSError from the filesystem becomes a FileError naming the path and errno.
 """
@@ -18,6 +21,8 @@ An OSError from the filesystem becomes a FileError naming the path and errno.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ..context import Context
 from ..errors import ConfigError, ConflictError, NotRunningError, OpsError, file_error
@@ -30,13 +35,19 @@ from ..settings import (
     load_settings,
     write_settings_keys,
 )
-from ..store import process, shutdown, state
+from ..store import process, state
 from ..store.identity import StoreView, describe_holders, observe
 from ..store.ports import port_answers
-from ..store.status import describe_listener
 from ..wait import Deadline
 from .store import ManagedIdentity, StoreStatus, _require_managed, status, stopped_problem
 from .store_plan import plan_identity, prepare, settings_updates
+
+
+def describe_listener(host: str, port: int) -> str:
+    """Who answers on host:port (store/status.py; loaded only on this error path)."""
+    from ..store.status import describe_listener as describe
+
+    return describe(host, port)
 
 
 def _write_settings(paths: Paths, updates: dict[str, str | None]) -> None:
@@ -164,6 +175,7 @@ def _forget_pidfile(paths: Paths) -> str:
 
 
 def _stop_locked(paths: Paths, settings: Settings | None, timeout: float) -> process.StopResult:
+    from ..store import shutdown  # SHUTDOWN and signalling: not loaded by a start
     view = observe(paths.redis_data, paths.redis_pid)
     if view.server is None:
         if view.pidfile_present:
@@ -235,7 +247,8 @@ def _refuse_foreign_port(paths: Paths, port: int) -> None:
 def restart(ctx: Context, *, timeout: float = 15.0) -> process.StartResult:
     """Validate a start fully, then stop and start under one lock; if the start fails, say the store is down."""
     with process.store_lock(ctx.paths):
-        ready = prepare(ctx.paths, dict(ctx.settings.env), ctx.runner, None, False)  # raises before anything stops
+        ready = prepare(ctx.paths, dict(ctx.settings.env), ctx.runner, None, False,  # raises before anything stops
+                        sync_probe=True)
         _refuse_foreign_port(ctx.paths, ready.plan.port)
         stopped = _stop_locked(ctx.paths, _fresh_settings(ctx), timeout)
         try:
@@ -245,4 +258,33 @@ def restart(ctx: Context, *, timeout: float = 15.0) -> process.StartResult:
                 "the managed store was not running"
             raise type(exc)(f"{was} and did not start again, so it is down: {exc.message}",
                             hint=f"{exc.hint + '; then: ' if exc.hint else ''}cmem-ops store start") from None
+
+
+
+
+class HeldStore:
+    """The managed store while this process holds its lock: stop and start without letting go of it."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def running(self) -> bool:
+        """True when a server runs on our data dir (read from the live system)."""
+        return state.running_record(self.ctx.paths) is not None
+
+    def stop(self, timeout: float = 15.0) -> process.StopResult:
+        """Stop every server on our data dir (as `store stop`), keeping the lock."""
+        return _stop_locked(self.ctx.paths, _fresh_settings(self.ctx), timeout)
+
+    def start(self, binary: str | None = None, timeout: float = 15.0) -> process.StartResult:
+        """Start (or adopt) the managed store (as `store start`), keeping the lock."""
+        return _start_locked(self.ctx.reload(), binary, False, timeout)
+
+
+@contextmanager
+def held(ctx: Context) -> Iterator[HeldStore]:
+    """Hold the store lock for several steps: no `store start/stop/restart`, `up` or uninstall runs in between."""
+    _require_managed(ctx.settings, "manage")
+    with process.store_lock(ctx.paths):
+        yield HeldStore(ctx)
 

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 
 from ..errors import ConfigError, ProcessError, file_error
@@ -75,8 +74,14 @@ class Prepared:
     cfg: StoreConfig
 
 
-def check_writable(paths: Paths) -> None:
-    """Raise a FileError when a dir or file the start writes is refused by the OS (tried, not guessed)."""
+def check_writable(paths: Paths, *, sync: bool = False) -> None:
+    """Raise a FileError when a dir or file the start writes is refused by the OS (tried, not guessed).
+
+    `sync` also fsyncs each probe, so a disk that takes a write into the page cache and fails it
+    later fails here: restart asks for it, since it stops the store next. A start does not: a full
+    disk refuses the write itself (ext4, xfs, tmpfs reserve blocks at write time), and a failure it
+    misses surfaces as a FileError from the very next write, before anything runs.
+    """
     for directory in (paths.data_dir, paths.redis_dir, paths.redis_data, paths.logs_dir):
         if not directory.exists():
             continue
@@ -85,7 +90,8 @@ def check_writable(paths: Paths) -> None:
             fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 os.write(fd, b"x")
-                os.fsync(fd)
+                if sync:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
                 probe.unlink(missing_ok=True)
@@ -100,15 +106,17 @@ def check_writable(paths: Paths) -> None:
             raise file_error(exc, "write", paths.redis_conf) from None
 
 
-def prepare(paths: Paths, env: dict[str, str], runner: Runner, binary: str | None, new_port: bool) -> Prepared:
-    """Re-read settings and validate a start: managed mode, port, password, binary, config, writable files."""
+def prepare(paths: Paths, env: dict[str, str], runner: Runner, binary: str | None, new_port: bool, *,
+            sync_probe: bool = False) -> Prepared:
+    """Re-read settings and validate a start: managed mode, port, password, binary, config, writable files
+    (`sync_probe`: fsync the write probes, see check_writable)."""
     settings = load_settings(paths, env)
     _require_managed(settings, "start")
     plan = plan_identity(settings, new_port)
     chosen = process.select_binary(paths, runner, binary or pinned_binary(settings))  # `store upgrade` pins it
     cfg = StoreConfig(port=plan.port, password=plan.password, data_dir=paths.redis_data,
-                      log_file=paths.log_file(state.COMPONENT), token=secrets.token_hex(8),
+                      log_file=paths.log_file(state.COMPONENT), token=os.urandom(8).hex(),  # secrets.token_hex(8)
                       ipv6=ipv6_loopback_available())
     render_config(cfg)
-    check_writable(paths)
+    check_writable(paths, sync=sync_probe)
     return Prepared(settings, plan, chosen, cfg)

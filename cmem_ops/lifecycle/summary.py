@@ -13,8 +13,9 @@ from ..context import Context
 from ..errors import ConfigError
 from ..metrics.lanes import LaneStats, queue_prefix, read_lanes
 from ..pidfile import identify, read_pidfile
+from ..probes.ownership import proven_ours
 from ..resp import RespError
-from ..settings import QueueEngine
+from ..settings import QueueEngine, RedisMode
 from ..store_client import open_store
 from . import store as store_service
 from .store import StoreStatus
@@ -74,10 +75,12 @@ def summarize(ctx: Context, timeout: float = 1.0) -> StackSummary:
         store = store_service.status(ctx, timeout=timeout) if engine is QueueEngine.BULLMQ else None
     except ConfigError as exc:
         return StackSummary(server, workers, "unknown", None, None, problem=f"{exc.message} ({exc.hint})")
-    if reader is not None:
+    # Lanes are shown only for a store that answered its status read: one that is stopped (SIGSTOP), not
+    # answering or not ours is not waited for (the reader is a daemon thread), so `status` stays fast.
+    answered = store is not None and store.running and store.version is not None
+    if reader is not None and answered:
         reader.join(timeout + 0.5)
-    running = store is not None and store.running
-    return StackSummary(server, workers, engine.value, prefix, store, lanes=lanes[0] if lanes and running else ())
+    return StackSummary(server, workers, engine.value, prefix, store, lanes=lanes[0] if lanes and answered else ())
 
 
 def read_queue_lanes(ctx: Context, timeout: float) -> tuple[LaneStats, ...]:
@@ -86,7 +89,10 @@ def read_queue_lanes(ctx: Context, timeout: float) -> tuple[LaneStats, ...]:
         target = ctx.settings.redis_target()
         if target is None:
             return ()
+        managed = ctx.settings.redis_mode is RedisMode.MANAGED
         with open_store(target, timeout) as conn:
+            if managed and not proven_ours(ctx.paths, target, conn):
+                return ()  # managed means ours: a foreign server on the port is read no further
             return tuple(read_lanes(conn, queue_prefix(ctx.settings), time.time() * 1000))
     except (OSError, RespError, ConfigError):
         return ()

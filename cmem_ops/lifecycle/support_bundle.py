@@ -176,10 +176,17 @@ def _config_text(path: Path) -> str | None:
 
 
 def build_bundle(ctx: Context, output: Path | None = None, *, timeout: float = 15.0, log_lines: int = LOG_LINES,
-                 say: Say = lambda _m: None) -> SupportBundle:
-    """Collect everything, scrub every secret, write the tar.gz; return what it holds."""
+                 say: Say = lambda _m: None, docker: bool = False) -> SupportBundle:
+    """Collect everything, scrub every secret, write the tar.gz; return what it holds.
+
+    With `docker` (or CLAUDE_MEM_STACK=docker, or a docker stack started from this data dir) it also holds
+    the docker stack's part (support_bundle_docker.py); its secret files' values are scrubbed always.
+    """
+    from . import docker_stack
+    from .support_bundle_docker import docker_parts, stack_secrets
+
     t0 = time.monotonic()
-    secrets = known_secrets(ctx)
+    secrets = known_secrets(ctx) | stack_secrets(ctx)
     texts: list[tuple[str, str, str]] = []
 
     def add(name: str, what: str, produce: Callable[[], str | None]) -> None:
@@ -212,6 +219,10 @@ def build_bundle(ctx: Context, output: Path | None = None, *, timeout: float = 1
 
         add("logs/store-docker.log", "the docker-mode store's log",
             lambda: "\n".join(store_service.docker_logs(ctx, log_lines)) + "\n")
+    if docker_stack.wants_docker(ctx, docker) or docker_stack.read_state(ctx) is not None:
+        say("reading the docker stack: compose ps, each service's logs, the compose files, state.json...")
+        for name, what, produce in docker_parts(ctx, log_lines):
+            add(name, what, produce)
     path = _write(ctx, output, texts)
     entries = tuple(BundleEntry(name, len(text.encode()), what) for name, what, text in texts)
     return SupportBundle(path, entries, len(secrets), round((time.monotonic() - t0) * 1000, 1))

@@ -22,6 +22,16 @@ from ..store import state
 
 
 @dataclass(frozen=True)
+class KeptKey:
+    """A settings key uninstall left in place: its (redacted) value and why it is not cmem-ops' to remove."""
+
+    key: str
+    value: str
+    source: str  # "settings.json" or "environment"
+    why: str
+
+
+@dataclass(frozen=True)
 class UninstallResult:
     """What was (or, with dry_run, would be) stopped, removed, kept and cleared."""
 
@@ -32,6 +42,7 @@ class UninstallResult:
     kept: tuple[str, ...]
     cleared_keys: tuple[str, ...]
     messages: tuple[str, ...] = field(default=())
+    kept_keys: tuple[KeptKey, ...] = field(default=())
 
 
 def _managed_files(ctx: Context, purge_data: bool) -> tuple[list[Path], list[Path]]:
@@ -127,16 +138,23 @@ def uninstall(ctx: Context, *, purge_data: bool = False, dry_run: bool = False,
         ctx.paths.redis_dir.rmdir()
 
     present = [k for k in OWN_KEYS if k in settings.file_values]
+    kept_keys: list[KeptKey] = []
     user_url = settings.file_values.get(KEY_URL) if mode is RedisMode.EXTERNAL else None
     if user_url:
         # An external URL is the user's (or was given to `install --redis-url` by them): never ours to delete.
         present.remove(KEY_URL)
-        messages.append(f"kept {KEY_URL}={redact_text(str(user_url))} in {ctx.paths.settings_file}: "
+        shown = redact_text(str(user_url))
+        kept_keys.append(KeptKey(KEY_URL, shown, "settings.json",
+                                 "it names a store you configured (external mode), not one cmem-ops manages"))
+        messages.append(f"kept {KEY_URL}={shown} in {ctx.paths.settings_file}: "
                         "it names a store you configured, not one cmem-ops manages")
     if present and not dry_run:
         write_settings_keys(ctx.paths, dict.fromkeys(present))
-    if any(settings.env.get(k) for k in OWN_KEYS):
-        messages.append("some settings come from the environment (" +
-                        ", ".join(k for k in OWN_KEYS if settings.env.get(k)) + "): unset them yourself")
+    from_env = [k for k in OWN_KEYS if settings.env.get(k)]
+    if from_env:
+        kept_keys += [KeptKey(k, redact_text(str(settings.env.get(k))), "environment",
+                              "set in the environment, which cmem-ops cannot change: unset it yourself")
+                      for k in from_env]
+        messages.append("some settings come from the environment (" + ", ".join(from_env) + "): unset them yourself")
     return UninstallResult(dry_run, mode.value, stopped, tuple(removed), tuple(kept), tuple(present),
-                           tuple(messages))
+                           tuple(messages), tuple(kept_keys))

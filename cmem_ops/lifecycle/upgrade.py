@@ -40,7 +40,7 @@ from ..store.flavour import Flavour
 from ..store.pinned import pinned_binary, write_pinned_binary
 from ..store.status import read_facts
 from ..wait import Deadline
-from . import store as store_service
+from . import store_control
 
 Say = Callable[[str], None]
 _SPEC = re.compile(r"^(?:(?P<flavour>valkey|redis)[-\s]?)?v?(?P<version>\d+(?:\.\d+){0,2})$", re.IGNORECASE)
@@ -164,28 +164,36 @@ def upgrade(ctx: Context, *, to: str | None = None, binary: str | None = None, t
 
 def _switch(ctx: Context, current: ServerBinary, target: ServerBinary, deadline: Deadline, smoke: bool,
             say: Say) -> tuple[KeyCount, str, Path]:
+    """Stop, copy aside, pin, start the target, verify (and roll back) as ONE critical section under the
+    store lock (store_control.held): a concurrent `cmem-ops store start` cannot start the old binary between."""
+    with store_control.held(ctx) as store:
+        return _switch_held(ctx, store, current, target, deadline, smoke, say)
+
+
+def _switch_held(ctx: Context, store: store_control.HeldStore, current: ServerBinary, target: ServerBinary,
+                 deadline: Deadline, smoke: bool, say: Say) -> tuple[KeyCount, str, Path]:
     url = ctx.settings.redis_target()
     assert url is not None
     expected = read_keyspace(url)
     old_pin = pinned_binary(ctx.settings)
     say(f"stopping {current.label}...")
-    store_service.stop(ctx)
+    store.stop()
     data = ctx.paths.redis_data
     aside = data.with_name(f"data.before-upgrade-{stamp()}")
     try:
         copy_tree(data, aside)
     except OpsError as exc:
-        store_service.start(ctx, binary=str(current.path))
+        store.start(str(current.path))
         raise OpsError(f"{exc.message}; nothing was changed and {current.label} started again", hint=exc.hint) from exc
     try:
         write_pinned_binary(ctx.paths, str(target.path))
         say(f"starting {target.label} on the same data...")
-        store_service.start(ctx.reload(), binary=str(target.path), timeout=max(min(deadline.remaining(), 60), 5))
+        store.start(str(target.path), timeout=max(min(deadline.remaining(), 60), 5))
         keys = _verify(ctx.reload(), target, expected)
         smoke_note = _smoke(ctx.reload(), deadline) if smoke else "skipped (--no-smoke)"
     except BaseException as exc:
         say(f"upgrade failed; rolling back to {current.label}...")
-        _roll_back(ctx, current, old_pin, aside, expected)
+        _roll_back(ctx, store, current, old_pin, aside, expected)
         if isinstance(exc, OpsError):
             raise OpsError(f"switching to {target.label} failed: {exc.message}; rolled back to {current.label} "
                            f"with its data (the data {target.label} had is in {data.name}.failed-upgrade-*)",
@@ -224,13 +232,14 @@ def _smoke(ctx: Context, deadline: Deadline) -> str:
     return f"{result.status.value}: {result.summary}"
 
 
-def _roll_back(ctx: Context, current: ServerBinary, old_pin: str | None, aside: Path, expected: KeyCount) -> None:
+def _roll_back(ctx: Context, store: store_control.HeldStore, current: ServerBinary, old_pin: str | None,
+               aside: Path, expected: KeyCount) -> None:
     data = ctx.paths.redis_data
-    if state.running_record(ctx.paths) is not None:
-        store_service.stop(ctx)
+    if store.running():
+        store.stop()
     if data.exists():
         move(data, data.with_name(f"data.failed-upgrade-{stamp()}"))
     copy_tree(aside, data)  # the aside copy stays as it was: it is also the upgrade's safety copy
     write_pinned_binary(ctx.paths, old_pin)
-    store_service.start(ctx.reload(), binary=str(current.path))
+    store.start(str(current.path))
     _verify(ctx.reload(), current, expected)

@@ -167,14 +167,14 @@ def serve_forever(plan: ServePlan, render: Callable[[], bytes], content_type: st
         server.server_close()
 
 
-def serve_metrics(ctx: Context, plan: ServePlan, timeout: float = 2.0) -> None:
+def serve_metrics(ctx: Context, plan: ServePlan, timeout: float = 2.0, docker: bool = False) -> None:
     """Serve a fresh snapshot of `ctx`'s stack on every GET /metrics until interrupted."""
     from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
     from .exposition import build_registry
     from .snapshot import collect
 
-    registry = build_registry(lambda: collect(ctx, timeout))
+    registry = build_registry(lambda: collect(ctx, timeout, docker))
     serve_forever(plan, lambda: generate_latest(registry), CONTENT_TYPE_LATEST)
 
 

@@ -19,9 +19,10 @@ from ..errors import ConfigError
 from ..metrics.generation import read_generation
 from ..metrics.lanes import LaneStats, format_age, queue_prefix, read_lanes
 from ..resp import RespError
-from ..settings import QueueEngine
+from ..settings import QueueEngine, RedisMode
 from ..store_client import open_store
 from .base import Group, ProbeResult, Status, Stopwatch
+from .ownership import proven_ours
 
 BACKLOG_MAX_AGE_S = 120.0  # CMEM_OPS_BACKLOG_MAX_AGE_S overrides
 KEY_MAX_AGE = "CMEM_OPS_BACKLOG_MAX_AGE_S"
@@ -101,6 +102,7 @@ def probe_queue(ctx: Context, database_url: str | None, budget: float) -> list[P
             return [ProbeResult("queue", "sqlite", Status.SKIP, "the queue engine is sqlite", group=Group.QUEUE,
                                 required=False)]
         target = ctx.settings.redis_target()
+        managed = ctx.settings.redis_mode is RedisMode.MANAGED
     except ConfigError as exc:
         return [ProbeResult("queue", "settings", Status.SKIP, f"not checked: {exc.message}", group=Group.QUEUE)]
     prefix = queue_prefix(ctx.settings)
@@ -109,6 +111,9 @@ def probe_queue(ctx: Context, database_url: str | None, budget: float) -> list[P
         return [ProbeResult("queue", label, Status.SKIP, "no queue store is configured", group=Group.QUEUE)]
     try:
         with open_store(target, max(min(budget, 2.0), 0.1)) as conn:
+            if managed and not proven_ours(ctx.paths, target, conn):  # managed means ours: read nothing else
+                return [ProbeResult("queue", label, Status.SKIP, f"not checked: the server on {target.address} "
+                                    "is not the managed store (the store group names it)", group=Group.QUEUE)]
             lanes = read_lanes(conn, prefix, time.time() * 1000)
             generation = read_generation(database_url, conn, prefix, max(min(budget, 5.0), 0.5))
     except (OSError, RespError) as exc:

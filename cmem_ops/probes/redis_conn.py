@@ -6,16 +6,21 @@ every probe and start check uses:
 
     diagnose(answer, hints, timeout) -> Diagnosis          pure: probe name, status, summary, detail, hint
     explain_failure(target, exc, timeout, mode) -> Diagnosis   for code that caught an open_store error
-    connect(target, timeout, hints, label)                 the doctor's tcp + ping probes and snapshot
+    connect(target, timeout, hints, label, gate=None)      the doctor's tcp + ping probes and snapshot
+
+With a `gate` (managed mode: probes/ownership.py) only AUTH and PING reach the server before the
+gate has judged it; INFO, ACL WHOAMI and CONFIG are sent only when the gate says OK.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..redis_url import RedisTarget
 from ..resp import NoPermError, RespError, parse_config_pairs
-from ..store_answer import Answer, Failure, answer_for_failure, read_answer
+from ..store_answer import Answer, Failure, answer_for_failure, failure_of, read_answer, still_talks
 from ..store_client import StoreConnection, open_store
 from ..wait import format_seconds
 from .base import ProbeResult, Status, Stopwatch
@@ -190,24 +195,42 @@ def persistence_fix(config: dict[str, str], hints: StoreHints) -> str:
             f"writes resume once a save succeeds: cmem-ops doctor")
 
 
-def connect(target: RedisTarget, timeout: float, hints: StoreHints, label: str
+def connect(target: RedisTarget, timeout: float, hints: StoreHints, label: str,
+            gate: Callable[[StoreConnection], ProbeResult] | None = None
             ) -> tuple[list[ProbeResult], StoreConnection | None, StoreSnapshot | None]:
-    """Run the TCP and PING probes and take the snapshot; the connection is returned open for later probes."""
+    """Run the TCP and PING probes and take the snapshot; the connection is returned open for later probes.
+
+    `gate(conn)` runs right after PING; its result is added, and when it FAILs nothing more is sent.
+    """
     sw = Stopwatch()
     try:
         conn = open_store(target, timeout)
     except (OSError, RespError) as exc:
         return _failed(answer_for_failure(target, exc, timeout), hints, timeout, label, sw), None, None
+    verdict: ProbeResult | None = None
+    if gate is not None:
+        pinged = _ping(conn)
+        if pinged.failure is not None and not still_talks(pinged.failure):
+            conn.close()
+            return _failed(pinged, hints, timeout, label, sw), None, None
+        verdict = gate(conn)  # MISCONF, LOADING, NOPERM still talk: our own store is worth explaining
+        if verdict.status is Status.FAIL:
+            conn.close()
+            said = (_failed(pinged, hints, timeout, label, sw) if pinged.failure is not None else
+                    [ProbeResult("tcp", label, Status.OK, f"connected to {target.address}").timed(sw.ms),
+                     ProbeResult("ping", label, Status.OK, f"PONG in {pinged.ping_ms or 0:.1f} ms",
+                                 data={"user": pinged.user}).timed(sw.ms)])
+            return [*said, verdict], None, None
     answer = read_answer(conn)
     if not answer.ok:
         conn.close()
-        return _failed(answer, hints, timeout, label, sw), None, None
+        return _failed(answer, hints, timeout, label, sw) + ([verdict] if verdict else []), None, None
     ping_ms = answer.ping_ms or 0.0
     results = [ProbeResult("tcp", label, Status.OK, f"connected to {target.address}"
                            + (" over TLS" if answer.tls else "")).timed(sw.ms),
                ProbeResult("ping", label, Status.OK, f"PONG in {ping_ms:.1f} ms as user {answer.user or 'default'}",
                            data={"ping_ms": round(ping_ms, 3), "user": answer.user, "role": answer.role}
-                           ).timed(sw.ms)]
+                           ).timed(sw.ms)] + ([verdict] if verdict else [])
     if not answer.info:
         conn.close()
         refused = answer.info_error
@@ -235,6 +258,17 @@ def connect(target: RedisTarget, timeout: float, hints: StoreHints, label: str
         results.append(ProbeResult("info", label, Status.FAIL, f"CONFIG GET failed: {exc}", hint=hints.inspect))
         return results, None, None
     return results, conn, StoreSnapshot(target, answer.info, config, config_error, ping_ms)
+
+
+def _ping(conn: StoreConnection) -> Answer:
+    """PING alone (timed): the one command a server not yet proven ours is sent after AUTH."""
+    base = Answer(conn.target, connected=True, tls=conn.tls, user=conn.user)
+    started = time.perf_counter()
+    try:
+        conn.command("PING")
+    except (OSError, RespError) as exc:
+        return replace(base, failure=failure_of(exc), error=exc)
+    return replace(base, ping_ms=(time.perf_counter() - started) * 1000)
 
 
 def _failed(answer: Answer, hints: StoreHints, timeout: float, label: str, sw: Stopwatch) -> list[ProbeResult]:

@@ -28,6 +28,7 @@ from ..store_answer import ask
 from ..store_client import open_store
 from ..wait import Deadline
 from .base import Group, ProbeResult, Status, Stopwatch
+from .ownership import port_is_ours
 
 QUEUES = ("server_beta_generate_event", "server_beta_generate_summary")
 CLAUDE_MEM_PIDFILE = ".server-beta.pid"
@@ -239,6 +240,8 @@ def with_stack(ctx: Context, deadline: Deadline, http_results: list[ProbeResult]
         managed = ctx.settings.redis_mode.value == "managed"
     except ConfigError:
         target, managed = None, False
+    if managed and target is not None and port_is_ours(ctx.paths, target.port) is False:
+        target = None  # managed means ours: a foreign server on the managed port is not read (the store group names it)
     results = list(http_results)
     hung = any(r.name in ("info", "api health") and "within" in r.summary for r in results)
     if hung and target is not None:

@@ -223,9 +223,11 @@ def build_all() -> dict[str, str]:
 
 
 def main() -> None:
+    files = build_all()  # build every schema first: a failing build leaves the committed files alone
     for old in HERE.glob("*.json"):
-        old.unlink()
-    for name, text in build_all().items():
+        if old.name not in files:
+            old.unlink()
+    for name, text in files.items():
         (HERE / name).write_text(text, encoding="utf-8")
         print(f"wrote {HERE / name}")
 

@@ -120,16 +120,21 @@ def _pids(proc_root: Path) -> list[int]:
         return []
 
 
-def _same_dir(a: str, b: Path) -> bool:
-    return bool(a) and os.path.normpath(a.removesuffix(" (deleted)")) == os.path.normpath(os.path.realpath(b))
-
-
 def servers_on(data_dir: Path, proc_root: Path = PROC_ROOT) -> list[ServerProcess]:
     """Every live server process whose working directory is `data_dir`, lowest pid first."""
     found: list[ServerProcess] = []
     table: dict[int, int] | None = None
+    # once, not per pid: realpath costs an lstat per component, and a start scans every process
+    wanted = os.path.normpath(os.path.realpath(data_dir))
+    root, me = str(proc_root), os.getpid()
     for pid in _pids(proc_root):
-        if pid == os.getpid() or not _same_dir(_link(proc_root / str(pid) / "cwd"), data_dir):
+        if pid == me:
+            continue
+        try:
+            cwd = os.readlink(f"{root}/{pid}/cwd")  # a str path: pathlib per pid costs more than the syscall
+        except OSError:
+            continue
+        if os.path.normpath(cwd.removesuffix(" (deleted)")) != wanted:
             continue
         info = read_proc(pid, proc_root)
         if info is None or info.zombie:

@@ -42,7 +42,9 @@ def choose_port(is_free: Callable[[int], bool], rng: random.Random | None = None
 def port_answers(host: str, port: int, timeout: float = 0.3) -> bool:
     """True when a TCP connect to host:port succeeds."""
     try:
-        with socket.create_connection((host, port), timeout=timeout):
+        # bytes: a str host would load the idna codec (see store_client._connect)
+        address = (host.encode("ascii") if host.isascii() else host, port)
+        with socket.create_connection(address, timeout=timeout):  # type: ignore[arg-type]  # getaddrinfo takes bytes
             return True
     except OSError:
         return False

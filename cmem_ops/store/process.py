@@ -25,7 +25,7 @@ from ..pidfile import PidRecord, read_proc, write_pidfile
 from ..runner import Runner
 from ..supervisor import wait_ready
 from ..wait import Deadline
-from .binaries import Candidate, ServerBinary, discover, inspect_binary, rank
+from .binaries import Candidate, ServerBinary, discover_best, find_candidates, inspect_binary
 from .config import StoreConfig, render_config
 from .state import COMPONENT, managed_target, ping
 
@@ -60,25 +60,23 @@ class StopResult:
 
 def select_binary(paths: Paths, runner: Runner, override: str | None = None) -> ServerBinary:
     """The server binary the managed store runs: `override` when given, else the best one found."""
-    found = discover(paths, runner)
     if override:
         wanted = Path(override).expanduser().resolve()
-        for binary in found:
-            if binary.path.resolve() == wanted:
-                if not binary.supported:
-                    raise MissingError(f"{override} cannot run the managed store: {binary.reason}",
-                                       hint="cmem-ops store start   (without --binary picks a supported one)")
-                return binary
-        binary = inspect_binary(Candidate(wanted, "--binary"), runner)
+        # only the wanted file is asked `--version`; discovery (no exec) names where it came from. The
+        # found path is kept unresolved: Debian's redis-server is a symlink to redis-check-rdb, which
+        # picks its mode from argv[0]
+        hit = next((c for c in find_candidates(paths) if c.path.resolve() == wanted), Candidate(wanted, "--binary"))
+        binary = inspect_binary(hit, runner)
         if not binary.supported:
-            raise MissingError(f"{override} cannot run the managed store: {binary.reason}")
+            raise MissingError(f"{override} cannot run the managed store: {binary.reason}",
+                               hint="cmem-ops store start   (without --binary picks a supported one)")
         return binary
-    best = rank(found)
-    if not best:
+    best, found = discover_best(paths, runner)
+    if best is None:
         refused = "; ".join(f"{b.path}: {b.reason}" for b in found) or "none found"
         raise MissingError(f"no Valkey or Redis >= 6.2 server binary on this machine ({refused})",
                            hint=missing_binary_hint())
-    return best[0]
+    return best
 
 
 def missing_binary_hint(system: str | None = None, machine: str | None = None) -> str:
@@ -122,7 +120,8 @@ def write_files(paths: Paths, cfg: StoreConfig) -> None:
         except OSError as exc:
             raise file_error(exc, "create the directory", directory) from None
     try:
-        write_private_file(paths.redis_conf, render_config(cfg))
+        # not fsynced: it is rewritten by every start, and after a crash no server runs from it
+        write_private_file(paths.redis_conf, render_config(cfg), durable=False)
     except OSError as exc:
         raise file_error(exc, "write", paths.redis_conf) from None
 
@@ -152,7 +151,11 @@ def spawn_store(paths: Paths, runner: Runner, cfg: StoreConfig, binary: ServerBi
             raise file_error(exc, "write the PID file", paths.redis_pid) from None
         try:
             wait_ready(f"{binary.label} ({binary.path})", lambda: ping(target, timeout=0.5), child.poll, deadline,
-                       [log_file], timeout_hint=f"read the log: cmem-ops store logs -n 50 ({log_file})")
+                       [log_file], timeout_hint=f"read the log: cmem-ops store logs -n 50 ({log_file})",
+                       # Valkey answers ~40 ms after exec: a refused connect costs microseconds, while
+                       # poll()'s default 20 ms -> 1.5x steps would notice it up to 50 ms late; 10 ms
+                       # steps are 100 connects a second while a big AOF loads, nothing to a server
+                       interval=0.005, max_interval=0.01)
         except OpsTimeoutError as exc:
             now = read_proc(child.pid)
             if now is not None and now.stopped:  # SIGSTOP while loading: say so rather than "not ready"

@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import os
+
 from ..paths import Paths
 from ..pidfile import PidRecord
 from ..redis_url import RedisTarget
 from ..resp import RespError
-from ..store_client import open_store
+from ..store_client import StoreConnection, open_store
 from ..store_client import ping as store_ping
 from .config import parse_config_value
 from .identity import observe
@@ -48,10 +50,9 @@ def ping(target: RedisTarget, timeout: float = 0.5) -> bool:
 
 
 def new_password() -> str:
-    """A fresh requirepass for the managed store (URL-safe)."""
-    import secrets  # pulls in hashlib: only the first start needs it
-
-    return secrets.token_hex(24)
+    """A fresh requirepass for the managed store (URL-safe): 24 bytes from the OS CSPRNG, as hex."""
+    # os.urandom is what secrets.token_hex reads; `secrets` itself loads hashlib/OpenSSL (~9 ms)
+    return os.urandom(24).hex()
 
 
 def conf_password(paths: Paths) -> str | None:
@@ -71,17 +72,29 @@ def answering(port: int, passwords: list[str], timeout: float = 1.0) -> tuple[st
     for password in dict.fromkeys(p for p in passwords if p):
         try:
             with open_store(managed_target(port, password), timeout) as conn:
-                required = _config_value(conn.command("CONFIG", "GET", "requirepass"))
-                if required != password:
-                    continue
-                return password, _config_value(conn.command("CONFIG", "GET", "dir"))
-        except RespError as exc:
-            if "NOPERM" in str(exc) or "unknown command" in str(exc).lower():
-                return password, ""  # authenticated; CONFIG is refused or renamed
-            continue
+                said = server_proof(conn, password)
         except OSError:
             return None
+        except RespError:
+            continue
+        if said is not None:
+            return password, said
     return None
+
+
+def server_proof(conn: StoreConnection, password: str) -> str | None:
+    """CONFIG GET dir when the server on `conn` *requires* `password` ("" when CONFIG is refused), else None.
+
+    Raises OSError when the connection fails; run it only on a connection authenticated with `password`.
+    """
+    try:
+        if _config_value(conn.command("CONFIG", "GET", "requirepass")) != password:
+            return None
+        return _config_value(conn.command("CONFIG", "GET", "dir"))
+    except RespError as exc:
+        if "NOPERM" in str(exc) or "unknown command" in str(exc).lower():
+            return ""  # authenticated with our password; CONFIG is refused or renamed
+        return None
 
 
 def _config_value(reply: object) -> str:

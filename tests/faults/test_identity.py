@@ -309,3 +309,21 @@ def test_a_restart_onto_a_port_someone_else_holds_stops_nothing(started, tmp_pat
         assert f"pid {foreign.proc.pid}" in out.stderr
         assert servers(env) == [pid]
         path.write_text(good)
+
+
+def test_uninstall_json_says_which_keys_it_kept_and_why(env, tmp_path, redis_binary):
+    with real_server(redis_binary, tmp_path / "ext", password="hunter2") as server:
+        url = f"redis://default:hunter2@127.0.0.1:{server.port}/0"
+        settings = world.data_dir(env) / "settings.json"
+        settings.parent.mkdir(parents=True)
+        settings.write_text(json.dumps({"CLAUDE_MEM_REDIS_URL": url, "CLAUDE_MEM_QUEUE_ENGINE": "bullmq"}))
+        out = cli(env, "uninstall", "--purge-data", "--json")
+        assert out.returncode == 0, out.stdout + out.stderr
+        data = world.envelope(out)["data"]
+        kept = {k["key"]: k for k in data["kept_keys"]}
+        assert kept["CLAUDE_MEM_REDIS_URL"]["source"] == "settings.json"
+        assert "external" in kept["CLAUDE_MEM_REDIS_URL"]["why"]
+        assert str(server.port) in kept["CLAUDE_MEM_REDIS_URL"]["value"]
+        assert "hunter2" not in out.stdout, "the password was printed"
+        assert "CLAUDE_MEM_REDIS_URL" not in data["cleared_keys"]
+        assert json.loads(settings.read_text())["CLAUDE_MEM_REDIS_URL"] == url

@@ -55,3 +55,37 @@ def test_a_store_started_on_a_fresh_home_keeps_its_directories_private(tmp_path)
         assert files and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
     finally:
         run_cli(env, "store", "stop")
+
+
+def test_everything_under_the_data_dir_is_private_even_what_the_server_writes(tmp_path):
+    """Under a umask of 022, Valkey's own appendonlydir, AOF, manifest and RDB come out 0700/0600 too."""
+    import subprocess
+    import sys
+
+    import redis
+
+    env = user_env(tmp_path)
+
+    def cli(*words: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "cmem_ops", *words], env=env, capture_output=True, text=True,
+                              timeout=60, check=False, umask=0o022)  # the usual login umask
+
+    out = cli("store", "start")
+    if out.returncode == 4:
+        pytest.skip(f"no server binary for the managed store: {out.stderr.strip()[:160]}")
+    data = Path(env["CLAUDE_MEM_DATA_DIR"])
+    try:
+        assert out.returncode == 0, out.stdout + out.stderr
+        import json
+
+        url = json.loads((data / "settings.json").read_text())["CLAUDE_MEM_REDIS_URL"]
+        with redis.Redis.from_url(url, socket_timeout=5) as conn:
+            conn.set("k", "v")  # an AOF write
+            conn.bgrewriteaof()  # a new base file and manifest, written by the server's child
+    finally:
+        stop = cli("store", "stop")  # SHUTDOWN writes dump.rdb
+    assert stop.returncode == 0, stop.stdout + stop.stderr
+    assert (data / "redis" / "data" / "appendonlydir").is_dir()
+    wrong = [line for line in tree(data) if line.split(" ", 1)[0] !=
+             ("700" if (data / line.split(" ", 1)[1]).is_dir() else "600")]
+    assert wrong == [], f"not private under {data}: {wrong}"

@@ -39,7 +39,7 @@ CONTRACT = {
         "action", "dry_run", "interactive", "queue_engine", "mode", "url", "binary", "provider", "plan",
         "would_install", "choices", "settings", "host", "started", "pid", "port", "messages"]),
     ("uninstall", "--dry-run"): ("uninstall", ["dry_run", "mode", "stopped", "removed", "kept", "cleared_keys",
-                                               "messages"]),
+                                               "messages", "kept_keys"]),
     ("matrix", "plan"): ("matrix.plan", ["target", "kind", "source", "location", "reason", "hint", "pull"]),
     ("status",): ("status", ["server", "workers", "queue_engine", "queue_prefix", "store", "problem", "lanes"]),
     ("metrics",): ("metrics", ["prefix", "store", "lanes", "generation", "health", "durations"]),

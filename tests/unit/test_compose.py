@@ -293,3 +293,12 @@ def test_exec_run_and_follow_argv() -> None:
         "claude-mem-server", "-c", "true"]
     assert build_logs_argv(PROJECT, ["valkey"], tail=5, follow=True) == [
         *BASE, "logs", "--no-color", "--tail", "5", "--follow", "valkey"]
+
+
+def test_cp_argv_names_the_project():
+    from cmem_ops.containers.compose import ComposeProject, build_cp_argv
+
+    project = ComposeProject((Path("/s/stack.yml"), Path("/s/stack.publish.yml")), "cmem-1")
+    assert build_cp_argv(project, "valkey:/data/dump.rdb", "/tmp/x") == [
+        "docker", "compose", "-f", "/s/stack.yml", "-f", "/s/stack.publish.yml", "-p", "cmem-1", "cp",
+        "valkey:/data/dump.rdb", "/tmp/x"]

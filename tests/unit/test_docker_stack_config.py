@@ -74,3 +74,43 @@ def test_claude_mems_docker_rules_in_its_own_words() -> None:
         'CLAUDE_MEM_QUEUE_ENGINE is required in Docker; set it to "bullmq".']
     assert 'Only "bullmq" is supported' in docker_violations({**build_container_env("api-key"),
                                                               "CLAUDE_MEM_QUEUE_ENGINE": "sqlite"})[0]
+
+
+# --- opt-in loopback publication of the store and Postgres --------------------------------------
+
+def test_publication_is_off_unless_asked_and_keeps_recorded_ports():
+    from cmem_ops.lifecycle.docker_stack_config import (
+        StackState,
+        build_database_url,
+        build_store_url,
+        format_state,
+        parse_state,
+        plan_published_ports,
+        wants_publish,
+    )
+
+    state = StackState("cmem-1234abcd", 40000)
+    ports = iter([41001, 41002])
+    assert not wants_publish(None) and not wants_publish("0") and wants_publish("1") and wants_publish("yes")
+    off = plan_published_ports(state, False, (0, 0), lambda: next(ports))
+    assert (off.store_port, off.postgres_port, off.published) == (0, 0, False)
+    assert build_store_url(off, "pw") is None and build_database_url(off, "pw") is None
+    on = plan_published_ports(state, True, (0, 0), lambda: next(ports))
+    assert (on.store_port, on.postgres_port) == (41001, 41002)
+    assert plan_published_ports(on, True, (1, 2), lambda: 9) == on  # recorded ports are kept
+    assert plan_published_ports(state, True, (45001, 45002), lambda: 9).store_port == 45001
+    assert parse_state(format_state(on)) == on
+    assert parse_state('{"project": "p", "server_port": 1}') == StackState("p", 1)  # state.json before publication
+    assert build_store_url(on, "pw") == "redis://:pw@127.0.0.1:41001/0"
+    assert build_database_url(on, "pw") == "postgres://claude_mem:pw@127.0.0.1:41002/claude_mem"
+
+
+def test_compose_env_carries_the_published_ports_only_when_published(tmp_path):
+    from cmem_ops.lifecycle.docker_stack_config import StackState, build_compose_env
+    from cmem_ops.paths import Paths
+
+    paths = Paths(tmp_path)
+    plain = build_compose_env(StackState("p", 1), paths, [], auth_mode="api-key")
+    assert "CMEM_STACK_VALKEY_PORT" not in plain
+    env = build_compose_env(StackState("p", 1, store_port=5, postgres_port=6), paths, [], auth_mode="api-key")
+    assert (env["CMEM_STACK_VALKEY_PORT"], env["CMEM_STACK_POSTGRES_PORT"]) == ("5", "6")
