@@ -44,12 +44,13 @@ class Deadline:
 
 
 def format_seconds(seconds: float) -> str:
-    """A duration as people read it: `0.25s`, `1.8s`, `15s` (pure)."""
-    if seconds >= 10 or seconds == int(seconds):
+    """A duration as people read it: `40ms`, `0.25s`, `0.3s`, `1.8s`, `15s` (pure)."""
+    if seconds < 0.1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds >= 10:
         return f"{seconds:.0f}s"
-    if seconds >= 1:
-        return f"{seconds:.1f}s"
-    return f"{seconds:.2f}s"
+    text = f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2f}"
+    return text.rstrip("0").rstrip(".") + "s"
 
 
 def poll(

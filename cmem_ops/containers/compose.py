@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from ..errors import OpsError, OpsTimeoutError, ProcessError
 from ..runner import Runner, build_env
+from ..wait import format_seconds
 
 COMPOSE_HINT = "install the compose v2 plugin (docker-compose-plugin, or Docker Desktop), then rerun"
 DOCKER_CLI = "docker"
@@ -352,7 +353,7 @@ class Compose:
         try:
             done = self.runner.run(argv, timeout=timeout, env=self.env)
         except OpsTimeoutError as exc:
-            raise OpsTimeoutError(f"`{format_argv(argv)}` did not finish within {timeout:g}s",
+            raise OpsTimeoutError(f"`{format_argv(argv)}` did not finish within {format_seconds(timeout)}",
                                   hint=f"look at the containers: {logs_hint}") from exc
         if not done.ok:
             detail = format_compose_error(done.stderr) or _tail(done.stdout) or "no output"

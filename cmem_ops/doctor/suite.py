@@ -31,7 +31,7 @@ from ..resp import RespError
 from ..settings import QueueEngine, RedisMode
 from ..store_client import open_store
 from ..tlstrust import KEY_EXTRA_CA
-from ..wait import Deadline
+from ..wait import Deadline, format_seconds
 from .report import DoctorReport
 
 GROUP_ORDER = (Group.STORE, Group.POSTGRES, Group.SERVER, Group.QUEUE, Group.FILES)
@@ -288,7 +288,8 @@ def run_doctor(ctx: Context, options: DoctorOptions) -> DoctorReport:
                                        hint="please report this with the output of: cmem-ops doctor --json"))
         else:
             results.append(ProbeResult(group.value, "doctor", Status.FAIL,
-                                       f"the {group.value} checks did not finish within {options.timeout:g}s",
+                                       f"the {group.value} checks did not finish within "
+                                       f"{format_seconds(options.timeout)}",
                                        group=group, hint=f"cmem-ops doctor --only {group.value} --timeout "
                                                          f"{options.timeout * 2:g}"))
     return DoctorReport(tuple(results), round(sw.ms, 1), options.timeout)

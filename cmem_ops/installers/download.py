@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from ..errors import OpsError, OpsTimeoutError, ProcessError
 from ..http_client import CHUNK, Failure, HttpError, open_stream
 from ..redaction import redact_url
+from ..wait import format_seconds
 
 Progress = Callable[[int, int | None], None]
 
@@ -39,7 +40,7 @@ def _local_path(url: str) -> Path:
 def _fail(exc: HttpError, doing: str, shown: str, timeout: float) -> OpsError:
     """The user-facing error for a failed transfer (pure)."""
     if exc.kind is Failure.TIMEOUT:
-        return OpsTimeoutError(f"{doing} {shown} stalled for more than {timeout:g}s",
+        return OpsTimeoutError(f"{doing} {shown} stalled for more than {format_seconds(timeout)}",
                                hint="retry, or use a closer mirror: --base-url")
     if exc.kind is Failure.TLS:
         return DownloadError(f"{doing} {shown} failed: {exc.detail}",

@@ -30,7 +30,8 @@ EXTRA_DIRS = ("/usr/local/bin", "/usr/bin", "/opt/homebrew/bin")
 def image_hint(target: Target) -> str:
     """How to give a target an image when the default cannot be pulled (pure)."""
     if target.local_image:
-        return f"ci/build-images.sh {target.local_image} (no registry), or set {target.image_env} to an image you have"
+        return (f"docker pull {target.image}, or set {target.image_env} to an image you have "
+                f"(with no registry, a source checkout builds {target.local_image}: bash ci/build-images.sh)")
     return f"set {target.image_env} to a {target.flavour.display} image you have (docker load / a mirror)"
 
 

@@ -15,7 +15,7 @@ COLUMNS = ("Target", "Source", "Server", "Verdict", "Store probes", "BullMQ smok
            "Start", "Total")
 
 
-def format_seconds(ms: float) -> str:
+def format_elapsed_ms(ms: float) -> str:
     """'0.04 s' below a second, '3.4 s' above (pure)."""
     return f"{ms / 1000:.2f} s" if ms < 1000 else f"{ms / 1000:.1f} s"
 
@@ -50,7 +50,7 @@ def format_leg(leg: InteropLeg | None) -> str:
     """An interop cell: 'ok (0.9 s)' or 'skip' (pure)."""
     if leg is None:
         return "—"
-    return MARKS[leg.status] + (f" ({format_seconds(leg.elapsed_ms)})" if leg.status is not Status.SKIP else "")
+    return MARKS[leg.status] + (f" ({format_elapsed_ms(leg.elapsed_ms)})" if leg.status is not Status.SKIP else "")
 
 
 def format_row(result: TargetResult) -> tuple[str, ...]:
@@ -61,8 +61,8 @@ def format_row(result: TargetResult) -> tuple[str, ...]:
     return (f"`{result.target}`", format_source(result), result.server or "—", verdict, format_probes(result),
             format_smoke(result.probe("bullmq")), format_leg(legs.get("node->python")),
             format_leg(legs.get("python->node")),
-            format_seconds(result.timings.start_ms) if ran else "—",
-            format_seconds(result.timings.total_ms) if ran else "—")
+            format_elapsed_ms(result.timings.start_ms) if ran else "—",
+            format_elapsed_ms(result.timings.total_ms) if ran else "—")
 
 
 def format_markdown(report: MatrixReport) -> str:
@@ -71,7 +71,7 @@ def format_markdown(report: MatrixReport) -> str:
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in format_row(r)) + " |" for r in report.results]
     counts = report.counts
     lines += ["", f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped in "
-                  f"{format_seconds(report.elapsed_ms)} ({report.mode} mode, {report.generated_at}, "
+                  f"{format_elapsed_ms(report.elapsed_ms)} ({report.mode} mode, {report.generated_at}, "
                   + ", ".join(f"{k} {v}" for k, v in report.environment.items()) + ")."]
     notes = []
     for r in report.results:

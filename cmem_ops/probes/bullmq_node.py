@@ -25,6 +25,7 @@ from typing import Any
 
 from ..errors import OpsError, OpsTimeoutError
 from ..runner import Runner, SubprocessRunner
+from ..wait import format_seconds
 from .smoke import SmokeOutcome, SmokeStep, validate_smoke_args
 
 ASSET_NAME = "bullmq-smoke"
@@ -159,7 +160,7 @@ def prepare_node_smoke(
     try:
         done = (runner or SubprocessRunner()).run(argv, timeout=timeout_s, env=env, cwd=target)
     except OpsTimeoutError as exc:
-        raise SmokeSetupError(f"`npm ci` in {target} did not finish within {timeout_s:g}s",
+        raise SmokeSetupError(f"`npm ci` in {target} did not finish within {format_seconds(timeout_s)}",
                               hint=hint) from exc
     except OpsError as exc:
         raise SmokeSetupError(f"`npm ci` in {target} could not start: {exc}", hint=hint) from exc

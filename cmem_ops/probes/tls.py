@@ -24,6 +24,7 @@ from typing import Any
 
 from ..redis_url import RedisTarget
 from ..tlstrust import KEY_EXTRA_CA, build_node_context
+from ..wait import format_seconds
 from .base import ProbeResult, Status
 
 NODE_CONNECT_TIMEOUT_MS = 1000.0  # claude-mem's ioredis connectTimeout: TCP connect + TLS handshake
@@ -156,7 +157,7 @@ def probe_tls(target: RedisTarget, label: str, extra_ca: str | None, timeout: fl
         if _speaks_plain_resp(target, timeout):
             return _plain_server(target, label, "no TLS handshake came back", data)
         return ProbeResult("tls", label, Status.FAIL,
-                           f"no TLS handshake from {target.address} within {timeout:g}s",
+                           f"no TLS handshake from {target.address} within {format_seconds(timeout)}",
                            detail="claude-mem gives up after 1000 ms; a server that expects plain text waits "
                                   "silently for a command",
                            hint="if the server does not speak TLS: "

@@ -246,7 +246,7 @@ def test_a_stopped_server_is_a_reply_timeout_with_honest_words(tmp_path):
             os.kill(server.proc.pid, signal.SIGCONT)
     d = _diagnose(answer, 0.4)
     assert answer.failure is Failure.REPLY_TIMEOUT and answer.connected
-    assert d.summary == f"127.0.0.1:{server.port} accepted the connection but did not answer PING within 0.40s"
+    assert d.summary == f"127.0.0.1:{server.port} accepted the connection but did not answer PING within 0.4s"
     assert "stopped (SIGSTOP" in d.detail and MISLEADING not in d.summary + d.detail + d.hint
 
 
