@@ -43,7 +43,7 @@ Services:
     metrics/       queue lanes, store, Postgres jobs and /healthz as Prometheus metrics (`cmem-ops metrics`);
                    its lanes.py (counts only, no prometheus_client) also feeds `status` and the queue probes
     matrix/        the compatibility matrix: targets, provisioning, per-target run, report
-    e2e/           the end-to-end restart and revoke-key script against the real server (docker.py: over
+    e2e/           the end-to-end restart and revoke-key script against the real server (docker*.py: over
                    the docker stack)
 Views and CLI:
     render/        pure format_* functions (and render_* to a rich Console)
