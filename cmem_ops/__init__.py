@@ -30,7 +30,8 @@ Building blocks:
     runtime/       the claude-mem server runtime (npm package + bun) under <data dir>/runtime
     claudemem/     what claude-mem's server needs: environment, validation rules, HTTP API, API keys,
                    the Redis commands its queue runs (queue_commands.py), its Docker rules (docker_rules.py)
-    containers/    the only Docker code: the engine through the `docker` SDK, `docker compose` argv + parsers
+    containers/    the only Docker code: container specs (pure), the engine through the `docker` SDK,
+                   `docker compose` argv + parsers
     probes/        health probes, one module per concern (see probes/__init__.py)
 Services:
     doctor/        run every probe concurrently under one deadline; the exit-code rule

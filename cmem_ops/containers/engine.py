@@ -2,15 +2,15 @@
 
     read_engine()          EngineStatus: does an engine answer here? (never raises)
     Engine.connect()       a client that answered a ping; MissingError / NotRunningError otherwise
-    RunSpec                what one container runs; build_run_kwargs (the SDK call) and
-                           format_run_argv (the equivalent `docker run`, for plans and hints) are pure
     Engine                 containers (inspect, run, create, start, stop, kill, remove, logs), volumes,
                            images (list, labels, pull, import a root filesystem, build a context)
-    parse_container        the facts we read from a container's inspect document (pure)
+    engine_answers, docker_available, list_images, pull_image, cli_installed: one-call answers
 
-`docker compose` has no SDK: its argv is built and run in compose.py, the only place the docker CLI
-binary is invoked. The SDK costs ~0.2 s to import, so nothing imports it at module level.
-Every engine failure becomes an EngineError (a ProcessError) naming the call and the object.
+What a container is (RunSpec, Mount, ContainerInfo) and the pure builders and parsers over it live in
+specs.py. `docker compose` has no SDK: its argv is built and run in compose.py, the only place the docker
+CLI binary is invoked. The SDK costs ~0.2 s to import, so nothing imports it at module level, and this is
+the only module that imports it. Every engine failure becomes an EngineError (a ProcessError) naming the
+call and the object.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ import io
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..errors import MissingError, NotRunningError, ProcessError
+from .specs import CLI_NAME, ContainerInfo, RunSpec, build_run_kwargs, normalize_image_refs, parse_container
 
 ENGINE_HINT = "start the Docker engine (Docker Desktop, or: sudo systemctl start docker), then rerun"
 REFUSED_HINT = "the engine refused the call (message above); `docker info` and the engine's log say more"
-CLI_NAME = "docker"
 T = TypeVar("T")
 
 
@@ -43,107 +43,6 @@ class EngineStatus:
     server_version: str | None = None
     api_version: str | None = None
 
-
-@dataclass(frozen=True)
-class Mount:
-    """A named volume or a host path mounted into a container."""
-
-    source: str
-    target: str
-    read_only: bool = False
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One container: image, name, command, labels, loopback ports, mounts, restart policy."""
-
-    image: str
-    name: str
-    command: tuple[str, ...] = ()
-    entrypoint: tuple[str, ...] | None = None
-    labels: Mapping[str, str] = field(default_factory=dict)
-    ports: Mapping[int, tuple[str, int]] = field(default_factory=dict)  # container port -> (host ip, port)
-    mounts: tuple[Mount, ...] = ()
-    restart: str | None = "unless-stopped"
-    user: str | None = None
-
-
-@dataclass(frozen=True)
-class ContainerInfo:
-    """What we read from `inspect` of one container."""
-
-    id: str
-    name: str
-    status: str
-    image: str
-    labels: Mapping[str, str]
-    ports: Mapping[int, tuple[str, int]]
-    mounts: Mapping[str, str]  # target -> volume name or host path
-    pid: int = 0
-    restart_count: int = 0
-    cmd: tuple[str, ...] = ()
-    entrypoint: tuple[str, ...] = ()
-    env: tuple[str, ...] = ()
-
-    @property
-    def running(self) -> bool:
-        return self.status == "running"
-
-
-def build_run_kwargs(spec: RunSpec) -> dict[str, Any]:
-    """Keyword arguments of `client.containers.create(image, **kwargs)` for `spec` (pure)."""
-    kwargs: dict[str, Any] = {
-        "name": spec.name, "labels": dict(spec.labels),
-        "ports": {f"{port}/tcp": bind for port, bind in spec.ports.items()},
-        "volumes": {m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts},
-    }
-    if spec.command:
-        kwargs["command"] = list(spec.command)
-    if spec.entrypoint is not None:
-        kwargs["entrypoint"] = list(spec.entrypoint)
-    if spec.restart:
-        kwargs["restart_policy"] = {"Name": spec.restart}
-    if spec.user:
-        kwargs["user"] = spec.user
-    return kwargs
-
-
-def format_run_argv(spec: RunSpec) -> tuple[str, ...]:
-    """The `docker run -d ...` command equivalent to running `spec` through the SDK (pure)."""
-    argv = [CLI_NAME, "run", "-d", "--name", spec.name]
-    if spec.restart:
-        argv += ["--restart", spec.restart]
-    for key, value in spec.labels.items():
-        argv += ["--label", f"{key}={value}"]
-    for port, (ip, host_port) in spec.ports.items():
-        argv += ["-p", f"{ip}:{host_port}:{port}"]
-    for mount in spec.mounts:
-        argv += ["-v", f"{mount.source}:{mount.target}" + (":ro" if mount.read_only else "")]
-    if spec.user:
-        argv += ["--user", spec.user]
-    if spec.entrypoint is not None:
-        argv += ["--entrypoint", spec.entrypoint[0] if spec.entrypoint else ""]
-        return (*argv, spec.image, *spec.entrypoint[1:], *spec.command)
-    return (*argv, spec.image, *spec.command)
-
-
-def parse_container(attrs: Mapping[str, Any]) -> ContainerInfo:
-    """The facts of an inspect document (`docker inspect C` / `container.attrs`) (pure)."""
-    config = attrs.get("Config") or {}
-    state = attrs.get("State") or {}
-    ports: dict[int, tuple[str, int]] = {}
-    for key, bindings in ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).items():
-        if bindings and bindings[0].get("HostPort"):
-            ports[int(str(key).split("/")[0])] = (str(bindings[0].get("HostIp") or ""), int(bindings[0]["HostPort"]))
-    mounts = {str(m.get("Destination")): str(m.get("Name") or m.get("Source") or "")
-              for m in attrs.get("Mounts") or []}
-    return ContainerInfo(
-        id=str(attrs.get("Id") or ""), name=str(attrs.get("Name") or "").lstrip("/"),
-        status=str(state.get("Status") or "unknown"), image=str(config.get("Image") or ""),
-        labels=dict(config.get("Labels") or {}), ports=ports, mounts=mounts, pid=int(state.get("Pid") or 0),
-        restart_count=int(attrs.get("RestartCount") or 0), cmd=tuple(config.get("Cmd") or ()),
-        entrypoint=tuple(config.get("Entrypoint") or ()), env=tuple(config.get("Env") or ()),
-    )
 
 
 def cli_installed(which: Callable[[str], str | None] = shutil.which) -> bool:
@@ -205,17 +104,6 @@ def pull_image(image: str, timeout: float = 600.0) -> tuple[bool, str]:
     finally:
         engine.close()
     return True, ""
-
-
-def normalize_image_refs(tags: list[str]) -> set[str]:
-    """Image tags as users write them: `docker.io/library/x:1` also as `x:1` (pure)."""
-    refs = set()
-    for ref in tags:
-        if ref and "<none>" not in ref:
-            refs.add(ref)
-            if ref.startswith("docker.io/"):
-                refs.add(ref.removeprefix("docker.io/").removeprefix("library/"))
-    return refs
 
 
 class Engine:

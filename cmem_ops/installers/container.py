@@ -14,7 +14,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..containers.engine import Engine, Mount, RunSpec, format_run_argv
+from ..containers.engine import Engine
+from ..containers.specs import Mount, RunSpec, format_run_argv
 from ..errors import ConflictError, MissingError, ProcessError
 from ..paths import Paths, ensure_private_dir, write_private_file
 from ..redis_url import RedisTarget

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..containers.engine import CLI_NAME
+from ..containers.specs import CLI_NAME
 from ..host.detect import Host
 from ..settings import RedisMode
 from .base import Availability, InstallPlan, InstallRequest, ProviderName, Step, StepKind, Which

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from cmem_ops.containers.engine import Engine, RunSpec
+from cmem_ops.containers.engine import Engine
+from cmem_ops.containers.specs import RunSpec
 from cmem_ops.errors import OpsError
 from cmem_ops.installers.container import (
     CONTAINER_NAME,

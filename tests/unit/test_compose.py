@@ -28,15 +28,14 @@ from cmem_ops.containers.compose import (
     parse_compose_ps,
     parse_compose_version,
 )
-from cmem_ops.containers.engine import (
+from cmem_ops.containers.engine import docker_available, read_engine
+from cmem_ops.containers.specs import (
     Mount,
     RunSpec,
     build_run_kwargs,
-    docker_available,
     format_run_argv,
     normalize_image_refs,
     parse_container,
-    read_engine,
 )
 from cmem_ops.errors import MissingError, OpsTimeoutError
 from cmem_ops.runner import Completed
