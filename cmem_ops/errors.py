@@ -32,6 +32,10 @@ class OpsError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def described(self) -> str:
+        """The message, then the hint in brackets when there is one (one line, for step reports)."""
+        return f"{self.message} (hint: {self.hint})" if self.hint else self.message
+
 
 class ConfigError(OpsError):
     """Settings (environment or settings.json) are invalid."""

@@ -94,7 +94,7 @@ def run_docker_e2e(*, keep: bool = False, say: Callable[[str], None] = print,
                 detail = run(world)
                 results.append(StepResult(name, PASS, time.monotonic() - started, detail))
             except (StepFailed, OpsError, OSError, ValueError) as exc:
-                detail = f"{exc.message} (hint: {exc.hint})" if isinstance(exc, OpsError) else str(exc)
+                detail = exc.described() if isinstance(exc, OpsError) else str(exc)
                 results.append(StepResult(name, FAIL, time.monotonic() - started, detail))
                 failed = name
             report_step(results[-1])

@@ -19,7 +19,7 @@ from typing import Any
 from ..claudemem.api import ApiClient, build_event
 from ..containers.engine import Engine
 from ..context import Context, build_context
-from ..errors import OpsError
+from ..errors import OpsError, OpsTimeoutError
 from ..lifecycle import docker_stack
 from ..lifecycle import docker_stack_config as cfg
 from ..wait import Deadline, poll
@@ -207,7 +207,8 @@ def expect_each_once(w: DockerWorld, jobs: list[str]) -> None:
 
 def complete_with_recovery(w: DockerWorld, jobs: list[str], timeout: float = COMPLETE_TIMEOUT_S) -> int:
     """Wait for every job to complete, running `jobs recover --docker` while any is left `processing` by a
-    worker that died; how many jobs recovery retried."""
+    worker that died, and retrying (POST /v1/jobs/:id/retry) one whose attempts all failed while a store was
+    down; how many jobs were retried."""
     from ..jobs import recover as jobs_service
 
     retried: set[str] = set()
@@ -219,8 +220,18 @@ def complete_with_recovery(w: DockerWorld, jobs: list[str], timeout: float = COM
         if any((rows.get(j) or ("",))[0] == "processing" for j in jobs):
             report = jobs_service.recover(w.ctx, docker=True, wait_s=0)
             retried.update(o.job_id for o in report.outcomes if o.ok)
+        for job_id in jobs:  # its attempts ran out while Postgres was down: the event is kept, retry it once
+            if (rows.get(job_id) or ("",))[0] == "failed" and job_id not in retried:
+                if w.api().retry_job(job_id).status < 300:
+                    retried.add(job_id)
         return False
 
-    poll(done, Deadline.after(timeout), what=f"{len(jobs)} job(s) to complete (with jobs recover)", interval=1.0,
-         max_interval=3.0, transient=(OpsError,))
+    try:
+        poll(done, Deadline.after(timeout), what=f"{len(jobs)} job(s) to complete (with jobs recover)",
+             interval=1.0, max_interval=3.0, transient=(OpsError,))
+    except OpsTimeoutError as exc:  # say where each job stopped: the next engineer needs the states, not a count
+        rows = job_rows(w, jobs)
+        states = ", ".join(f"{j[:8]} {(rows.get(j) or ('missing', 0))[0]}" for j in jobs
+                           if (rows.get(j) or ("",))[0] != "completed")
+        raise OpsTimeoutError(f"{exc.message}; not completed: {states}", hint=exc.hint) from None
     return len(retried & set(jobs))

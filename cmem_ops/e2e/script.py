@@ -168,7 +168,7 @@ def run_e2e(*, runtime_from: Path | None = None, keep: bool = False, say: Callab
                 record(StepResult(step.name, FAIL, time.monotonic() - t_step, str(exc)))
                 failed = step
             except OpsError as exc:
-                record(StepResult(step.name, FAIL, time.monotonic() - t_step, f"{exc.message} (hint: {exc.hint})"))
+                record(StepResult(step.name, FAIL, time.monotonic() - t_step, exc.described()))
                 failed = step
             except Exception as exc:  # a bug or an unexpected answer: report it as the step's failure
                 record(StepResult(step.name, FAIL, time.monotonic() - t_step, f"{type(exc).__name__}: {exc}"))
