@@ -221,9 +221,9 @@ def complete_with_recovery(w: DockerWorld, jobs: list[str], timeout: float = COM
             report = jobs_service.recover(w.ctx, docker=True, wait_s=0)
             retried.update(o.job_id for o in report.outcomes if o.ok)
         for job_id in jobs:  # its attempts ran out while Postgres was down: the event is kept, retry it once
-            if (rows.get(job_id) or ("",))[0] == "failed" and job_id not in retried:
-                if w.api().retry_job(job_id).status < 300:
-                    retried.add(job_id)
+            if (rows.get(job_id) or ("",))[0] == "failed" and job_id not in retried \
+                    and w.api().retry_job(job_id).status < 300:
+                retried.add(job_id)
         return False
 
     try:
