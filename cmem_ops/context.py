@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import ConfigError
 from .paths import Paths
@@ -12,8 +12,7 @@ from .runner import Runner, SubprocessRunner
 from .settings import Settings, load_settings
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """Inputs of one command; rebuild it after settings change (it is a snapshot)."""
 
     paths: Paths

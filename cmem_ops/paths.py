@@ -8,22 +8,24 @@ leaves no ~/.claude-mem behind.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from .filelock import exclusive_lock
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 DATA_DIR_ENV = "CLAUDE_MEM_DATA_DIR"
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):
     """Every file and directory cmem-ops reads or writes, rooted at one data dir."""
 
     data_dir: Path
@@ -85,8 +87,8 @@ class Paths:
 
     def log_file(self, component: str, day: dt.date | None = None) -> Path:
         """The dated log of `component` for `day` (default today): logs/<component>-YYYY-MM-DD.log."""
-        day = day or dt.date.today()
-        return self.logs_dir / f"{component}-{day.isoformat()}.log"
+        stamp = day.isoformat() if day else time.strftime("%Y-%m-%d")  # time: datetime costs ~2 ms to import
+        return self.logs_dir / f"{component}-{stamp}.log"
 
     def log_files(self, component: str) -> list[Path]:
         """All dated logs of `component`, oldest first (ISO dates sort as text)."""

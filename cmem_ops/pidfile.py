@@ -9,17 +9,15 @@ fails the check, so nothing that is not ours is ever signalled.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .paths import write_private_file
 
 PROC_ROOT = Path("/proc")
 
 
-@dataclass(frozen=True)
-class ProcInfo:
+class ProcInfo(NamedTuple):
     """What the OS says about a live pid."""
 
     pid: int
@@ -34,8 +32,7 @@ class ProcInfo:
         return self.state in ("T", "t")
 
 
-@dataclass(frozen=True)
-class PidRecord:
+class PidRecord(NamedTuple):
     """Our record of a process we started."""
 
     pid: int
@@ -113,7 +110,7 @@ def describe_pid(pid: int, proc_root: Path = PROC_ROOT) -> str:
 
 def write_pidfile(path: Path, record: PidRecord) -> None:
     """Write `record` as JSON, atomically, mode 0600 (not fsynced: a crash that loses it took the process too)."""
-    write_private_file(path, json.dumps(asdict(record), indent=2) + "\n", durable=False)
+    write_private_file(path, json.dumps(record._asdict(), indent=2) + "\n", durable=False)
 
 
 def read_pidfile(path: Path) -> PidRecord | None:

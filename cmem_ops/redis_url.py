@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import ConfigError
@@ -12,8 +12,7 @@ SCHEMES = ("redis", "rediss")
 DEFAULT_PORT = 6379
 
 
-@dataclass(frozen=True)
-class RedisTarget:
+class RedisTarget(NamedTuple):
     """Where a Redis-compatible server is and how to authenticate to it."""
 
     host: str

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:  # subprocess (with signal, threading, selectors) loads on the first run: not on status paths
     import subprocess
@@ -14,8 +13,7 @@ if TYPE_CHECKING:  # subprocess (with signal, threading, selectors) loads on the
 from .errors import MissingError, OpsTimeoutError
 
 
-@dataclass(frozen=True)
-class Completed:
+class Completed(NamedTuple):
     """What a finished command returned."""
 
     argv: tuple[str, ...]

@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ConfigError, file_error
 from .filelock import exclusive_lock
@@ -45,35 +44,35 @@ LEGACY_PREFIX = "CLAUDE_MEM_SERVER_BETA_"
 CURRENT_PREFIX = "CLAUDE_MEM_SERVER_"
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Resolved settings plus where each value came from (env / settings.json / default)."""
 
     paths: Paths
     env: Mapping[str, str]
     file_values: Mapping[str, Any]
-    sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """Resolve `key`: env, env legacy alias, settings.json, its legacy alias, then `default`."""
+        return self._resolve(key, default)[0]
+
+    def source(self, key: str) -> str:
+        """Where the value of `key` comes from: `env NAME`, `settings.json NAME`, or `unset`."""
+        value, where = self._resolve(key, None)
+        if value is None and key == KEY_URL and self.env.get("REDIS_URL"):
+            return "env REDIS_URL"  # redis_url's fallback
+        return where
+
+    def _resolve(self, key: str, default: str | None) -> tuple[str | None, str]:
+        """(value, where it came from) for `key` (pure)."""
         for name in _aliases(key):
             value = self.env.get(name)
             if value not in (None, ""):
-                self.sources[key] = f"env {name}"
-                return value
+                return value, f"env {name}"
         for name in _aliases(key):
-            value = self.file_values.get(name)
-            if value not in (None, ""):
-                self.sources[key] = f"settings.json {name}"
-                return str(value)
-        if default is not None:
-            self.sources[key] = "default"
-        return default
-
-    def source(self, key: str) -> str:
-        """Where the value of `key` came from (resolve it first)."""
-        self.get(key)
-        return self.sources.get(key, "unset")
+            file_value = self.file_values.get(name)
+            if file_value not in (None, ""):
+                return str(file_value), f"settings.json {name}"
+        return default, "default" if default is not None else "unset"
 
     @property
     def queue_engine(self) -> QueueEngine:
@@ -92,10 +91,7 @@ class Settings:
         url = self.get(KEY_URL)
         if url:
             return url
-        fallback = self.env.get("REDIS_URL")
-        if fallback:
-            self.sources[KEY_URL] = "env REDIS_URL"
-        return fallback or None
+        return self.env.get("REDIS_URL") or None
 
     @property
     def redis_mode(self) -> RedisMode:

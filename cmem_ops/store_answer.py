@@ -16,9 +16,10 @@ Turning an Answer into words and fixes is probes/redis_conn.py's job (`diagnose`
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
 
 from .redis_url import RedisTarget
 from .resp import (
@@ -112,8 +113,7 @@ def still_talks(failure: Failure) -> bool:
     return failure in _STILL_TALKS
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """What answered at `target`, and (when `failure` is set) why it did not answer as asked."""
 
     target: RedisTarget
@@ -123,8 +123,8 @@ class Answer:
     flavour: Flavour | None = None
     version: str | None = None
     role: str | None = None              # master / slave (INFO replication)
-    info: dict[str, str] = field(default_factory=dict)
-    config: dict[str, str] = field(default_factory=dict)  # CONFIG values read to explain a failure
+    info: Mapping[str, str] = MappingProxyType({})    # read-only: the defaults are shared
+    config: Mapping[str, str] = MappingProxyType({})  # CONFIG values read to explain a failure
     ping_ms: float | None = None
     info_error: RespError | None = None  # why INFO was refused (NOPERM, renamed), when it was
     failure: Failure | None = None
@@ -185,9 +185,7 @@ def read_answer(conn: StoreConnection, started: float | None = None) -> Answer:
 
 
 def _done(base: Answer, started: float, **changes: object) -> Answer:
-    from dataclasses import replace
-
-    return replace(base, elapsed_ms=round((time.perf_counter() - started) * 1000, 2), **changes)  # type: ignore[arg-type]
+    return base._replace(elapsed_ms=round((time.perf_counter() - started) * 1000, 2), **changes)  # type: ignore[arg-type]
 
 
 def _config(conn: StoreConnection, key: str) -> dict[str, str]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 KEY_DATA_DIR = "CLAUDE_MEM_DATA_DIR"
 KEY_RUNTIME = "CLAUDE_MEM_RUNTIME"
@@ -64,8 +65,7 @@ PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class StackConfig:
+class StackConfig(NamedTuple):
     """Everything the server and worker processes are started with, resolved once."""
 
     data_dir: Path
@@ -76,7 +76,7 @@ class StackConfig:
     port: int = 0
     engine: str = ENGINE_BULLMQ
     idle_timeout_ms: str = PROCESS_IDLE_TIMEOUT_MS
-    passthrough: Mapping[str, str] = field(default_factory=dict)
+    passthrough: Mapping[str, str] = MappingProxyType({})  # read-only: the default is shared
 
     @property
     def base_url(self) -> str:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..context import Context
 from ..errors import ConfigError, OpsError
@@ -18,8 +17,7 @@ if TYPE_CHECKING:
     from ..store import process
 
 
-@dataclass(frozen=True)
-class StoreStatus:
+class StoreStatus(NamedTuple):
     """What `cmem-ops store status` reports."""
 
     mode: str
@@ -40,8 +38,7 @@ class StoreStatus:
     hint: str | None = None
 
 
-@dataclass(frozen=True)
-class ManagedIdentity:
+class ManagedIdentity(NamedTuple):
     """The managed store's persisted port and password."""
 
     port: int

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ConfigError, ProcessError, file_error
 from ..paths import Paths
@@ -24,8 +24,7 @@ from ..store.ports import choose_port, ipv6_loopback_available, port_is_free
 from .store import _require_managed
 
 
-@dataclass(frozen=True)
-class IdentityPlan:
+class IdentityPlan(NamedTuple):
     """The port and password a start will use, and whether they were chosen now (pure result)."""
 
     port: int
@@ -64,8 +63,7 @@ def settings_updates(settings: Settings, port: int, password: str) -> dict[str, 
     return updates
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     """Everything a start needs, validated before anything is stopped or written."""
 
     settings: Settings

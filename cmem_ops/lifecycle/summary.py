@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..context import Context
 from ..errors import ConfigError
@@ -21,8 +21,7 @@ from . import store as store_service
 from .store import StoreStatus
 
 
-@dataclass(frozen=True)
-class ProcessLine:
+class ProcessLine(NamedTuple):
     """A process cmem-ops keeps an identity record for."""
 
     component: str
@@ -32,8 +31,7 @@ class ProcessLine:
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class StackSummary:
+class StackSummary(NamedTuple):
     """Everything `cmem-ops status` shows."""
 
     server: ProcessLine

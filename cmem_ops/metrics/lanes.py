@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..claudemem.env import KEY_WORKER_PORT, default_prefix, sanitize_prefix
 from ..resp import Reply, RespError
@@ -45,8 +45,7 @@ READY_STATES = ("waiting", "paused", "prioritized")
 LEGACY_MARKER = b"0:"  # BullMQ < 5 kept a marker entry at the tail of `wait`
 
 
-@dataclass(frozen=True)
-class LaneStats:
+class LaneStats(NamedTuple):
     """One queue lane as BullMQ sees it; `workers` is None when CLIENT LIST is not allowed."""
 
     queue: str

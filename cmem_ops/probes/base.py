@@ -8,11 +8,11 @@ that fixes it). It raises only on programming errors.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 
 class Status(StrEnum):
@@ -30,8 +30,7 @@ class Group(StrEnum):
     QUEUE = "queue"
 
 
-@dataclass(frozen=True)
-class ProbeResult:
+class ProbeResult(NamedTuple):
     """One check's verdict: every FAIL and WARN carries a hint."""
 
     name: str
@@ -43,11 +42,11 @@ class ProbeResult:
     elapsed_ms: float = 0.0
     group: Group = Group.STORE
     required: bool = True
-    data: dict[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = MappingProxyType({})  # read-only: the default is shared
 
     def timed(self, elapsed_ms: float) -> ProbeResult:
         """A copy with `elapsed_ms` set."""
-        return replace(self, elapsed_ms=round(elapsed_ms, 2))
+        return self._replace(elapsed_ms=round(elapsed_ms, 2))
 
 
 class Stopwatch:

@@ -15,7 +15,7 @@ data table (PROVIDERS): adding one is a row, not a branch.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from .base import ProbeResult, Status
@@ -161,7 +161,7 @@ def adjust(result: ProbeResult, detection: Detection) -> ProbeResult:
     if result.name == "eviction policy" and result.status is not Status.OK:
         provider = detection.provider
         where = f"{provider.name} blocks CONFIG SET" if provider else "CONFIG SET is blocked here"
-        return replace(result, hint=provider.policy_fix if provider else GENERIC_POLICY,
+        return result._replace(hint=provider.policy_fix if provider else GENERIC_POLICY,
                        detail="; ".join(x for x in (result.detail, where) if x))
     if result.name == "persistence" and str(result.data.get("appendonly") or "") in ("no", ""):
         return _persistence(result, detection.provider)
@@ -170,10 +170,10 @@ def adjust(result: ProbeResult, detection: Detection) -> ProbeResult:
 
 def _persistence(result: ProbeResult, provider: Provider | None) -> ProbeResult:
     if provider is None:
-        return replace(result, status=Status.WARN, hint=GENERIC_DURABILITY)
+        return result._replace(status=Status.WARN, hint=GENERIC_DURABILITY)
     if provider.durable:
-        return replace(result, status=Status.OK, summary=f"no AOF, but {provider.durability}", hint=None)
-    return replace(result, status=Status.WARN, summary=f"no AOF on {provider.name}: {provider.durability}",
+        return result._replace(status=Status.OK, summary=f"no AOF, but {provider.durability}", hint=None)
+    return result._replace(status=Status.WARN, summary=f"no AOF on {provider.name}: {provider.durability}",
                    hint=provider.durability_fix or f"see {provider.name}'s persistence settings")
 
 

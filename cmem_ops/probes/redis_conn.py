@@ -15,8 +15,8 @@ gate has judged it; INFO, ACL WHOAMI and CONFIG are sent only when the gate says
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from ..redis_url import RedisTarget
 from ..resp import NoPermError, RespError, parse_config_pairs
@@ -35,7 +35,7 @@ class StoreSnapshot:
     """What the store told us, read once and judged by the pure checks in redis_checks.py."""
 
     target: RedisTarget
-    info: dict[str, str]
+    info: Mapping[str, str]
     config: dict[str, str] | None  # None when CONFIG is disabled or renamed
     config_error: str | None
     ping_ms: float
@@ -75,7 +75,7 @@ class Diagnosis:
 
 
 def _url_with(target: RedisTarget, **changes: object) -> str:
-    return replace(target, **changes).url(redact=True)  # type: ignore[arg-type]
+    return target._replace(**changes).url(redact=True)  # type: ignore[arg-type]
 
 
 def diagnose(answer: Answer, hints: StoreHints, timeout: float) -> Diagnosis:
@@ -183,7 +183,7 @@ def _noperm(answer: Answer, err: NoPermError) -> Diagnosis:
                      "needs; a least-privilege user: cmem-ops store acl)")
 
 
-def persistence_fix(config: dict[str, str], hints: StoreHints) -> str:
+def persistence_fix(config: Mapping[str, str], hints: StoreHints) -> str:
     """'free disk space on <dir>' when CONFIG GET dir answered, else say why the dir is unknown (pure)."""
     where = config.get("dir")
     if where:
@@ -267,8 +267,8 @@ def _ping(conn: StoreConnection) -> Answer:
     try:
         conn.command("PING")
     except (OSError, RespError) as exc:
-        return replace(base, failure=failure_of(exc), error=exc)
-    return replace(base, ping_ms=(time.perf_counter() - started) * 1000)
+        return base._replace(failure=failure_of(exc), error=exc)
+    return base._replace(ping_ms=(time.perf_counter() - started) * 1000)
 
 
 def _failed(answer: Answer, hints: StoreHints, timeout: float, label: str, sw: Stopwatch) -> list[ProbeResult]:

@@ -14,7 +14,6 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 
 from ..context import Context
@@ -174,7 +173,7 @@ def explain_info_timeout(results: list[ProbeResult], store_error: str | None, st
             and "within" in result.summary
         if hung:
             path = "/v1/info" if result.name == "info" else "/api/health"
-            result = replace(result, status=Status.FAIL if result.name == "info" else result.status,
+            result = result._replace(status=Status.FAIL if result.name == "info" else result.status,
                              summary=f"GET {path} hangs because the queue store (Valkey) does not answer: "
                                      f"{store_error}",
                              detail=f"{path} waits for the queue store; /healthz stays 200 meanwhile",

@@ -14,6 +14,7 @@ tested on INFO captured from real servers (tests/fixtures/servers/topology/).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -65,12 +66,12 @@ def _int(text: str | None, default: int = 0) -> int:
         return default
 
 
-def is_sentinel(info: dict[str, str]) -> bool:
+def is_sentinel(info: Mapping[str, str]) -> bool:
     """True when INFO comes from a Sentinel (Redis: redis_mode, Valkey: server_mode) (pure)."""
     return "sentinel" in (info.get("redis_mode"), info.get("server_mode")) or "sentinel_masters" in info
 
 
-def parse_sentinel_info(info: dict[str, str]) -> tuple[MonitoredPrimary, ...]:
+def parse_sentinel_info(info: Mapping[str, str]) -> tuple[MonitoredPrimary, ...]:
     """The `masterN:name=...,status=...,address=host:port,slaves=N,sentinels=N` lines of INFO sentinel (pure)."""
     found = []
     for key in sorted((k for k in info if k.startswith("master") and k[6:].isdigit()), key=lambda k: int(k[6:])):
@@ -105,7 +106,7 @@ def parse_sentinel_masters(reply: Reply) -> tuple[MonitoredPrimary, ...]:
     return tuple(found)
 
 
-def parse_topology(info: dict[str, str], config: dict[str, str] | None = None) -> Topology:
+def parse_topology(info: Mapping[str, str], config: Mapping[str, str] | None = None) -> Topology:
     """The server's role from INFO (pure). Dragonfly's emulated cluster is a single node: left to its own check."""
     if is_sentinel(info):
         return Topology(Role.SENTINEL, monitored=parse_sentinel_info(info))
@@ -212,7 +213,7 @@ def check_topology(topo: Topology, target: RedisTarget, label: str) -> ProbeResu
                        data=data)
 
 
-def read_topology(conn: StoreConnection, info: dict[str, str], config: dict[str, str] | None = None) -> Topology:
+def read_topology(conn: StoreConnection, info: Mapping[str, str], config: Mapping[str, str] | None = None) -> Topology:
     """parse_topology, then ask what INFO does not say: a Sentinel's primaries now, a cluster node's CLUSTER INFO.
 
     Errors of those extra questions are swallowed: INFO's own answer still stands.
@@ -234,7 +235,7 @@ def read_topology(conn: StoreConnection, info: dict[str, str], config: dict[str,
     return topo
 
 
-def status_problem(info: dict[str, str], target: RedisTarget,
+def status_problem(info: Mapping[str, str], target: RedisTarget,
                    config: dict[str, str] | None = None) -> tuple[str, str] | None:
     """(problem, hint) for `cmem-ops status` when the URL cannot take claude-mem's writes, from INFO (pure)."""
     verdict = check_topology(parse_topology(info, config), target, "status")

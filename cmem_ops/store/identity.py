@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..pidfile import PROC_ROOT, PidRecord, identify, read_pidfile, read_proc
 from .config import TITLE_MARK
@@ -26,8 +26,7 @@ _TOKEN = re.compile(re.escape(TITLE_MARK) + r":([0-9a-f]+)")
 LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp
 
 
-@dataclass(frozen=True)
-class ServerProcess:
+class ServerProcess(NamedTuple):
     """A live server process whose working directory is our data dir."""
 
     pid: int
@@ -181,8 +180,7 @@ def describe_holders(port: int, proc_root: Path = PROC_ROOT) -> str:
     return ", ".join(f"pid {pid} ({exe}, cwd {_link(proc_root / str(pid) / 'cwd') or '?'})" for pid, exe in holders)
 
 
-@dataclass(frozen=True)
-class StoreView:
+class StoreView(NamedTuple):
     """What runs on the data dir right now, and what the PID file says (which may be wrong)."""
 
     servers: tuple[ServerProcess, ...]

@@ -14,9 +14,9 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import MissingError, OpsTimeoutError, file_error
 from ..filelock import exclusive_lock
@@ -41,8 +41,9 @@ class StopOutcome(StrEnum):
     STALE_PIDFILE = "stale-pidfile-removed"
 
 
-@dataclass(frozen=True)
-class StartResult:
+class StartResult(NamedTuple):
+    """What `store start` did: started a server, or found ours already running."""
+
     outcome: StartOutcome
     pid: int
     port: int
@@ -50,8 +51,9 @@ class StartResult:
     elapsed_ms: float
 
 
-@dataclass(frozen=True)
-class StopResult:
+class StopResult(NamedTuple):
+    """What `store stop` did, and how it stopped the server."""
+
     outcome: StopOutcome
     pid: int | None
     how: str

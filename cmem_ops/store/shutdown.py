@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import os
 import signal
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import ProcessError
 from ..resp import RespError, parse_info
@@ -36,8 +36,7 @@ from .state import COMPONENT, managed_target
 _REFUSALS = ("MISCONF", "ERRORS TRYING TO SHUTDOWN")
 
 
-@dataclass(frozen=True)
-class NosaveVerdict:
+class NosaveVerdict(NamedTuple):
     """Whether `SHUTDOWN NOSAVE` keeps every acknowledged write, and why (pure result)."""
 
     safe: bool

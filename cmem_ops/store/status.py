@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..redis_url import RedisTarget
 from ..resp import RespError, parse_config_pairs, parse_info
@@ -12,8 +12,7 @@ from ..store_client import open_store
 from .flavour import Flavour, detect_flavour
 
 
-@dataclass(frozen=True)
-class ServerFacts:
+class ServerFacts(NamedTuple):
     """What INFO and CONFIG GET report (CONFIG may be disabled on managed services: None then)."""
 
     flavour: Flavour

@@ -13,7 +13,6 @@ import ssl
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,7 @@ MISLEADING = "Redis-compatible (rediss?)"
 
 
 def _target(server: RunningServer, **changes: object) -> RedisTarget:
-    return replace(RedisTarget("127.0.0.1", server.port, password=server.password), **changes)  # type: ignore[arg-type]
+    return RedisTarget("127.0.0.1", server.port, password=server.password)._replace(**changes)  # type: ignore[arg-type]
 
 
 def _diagnose(answer: Answer, timeout: float = 1.0):
@@ -294,8 +293,8 @@ def test_start_check_names_the_cause_as_the_doctor_does(tmp_path):
         cfg = StackConfig(tmp_path, None, f"redis://127.0.0.1:{server.port}/99", "p")
         with pytest.raises(ConfigError, match="database 99 does not exist") as bad_db:
             check_queue_store(cfg, timeout=1.0)
-        check_queue_store(replace(cfg, redis_url=f"redis://127.0.0.1:{server.port}/1"), timeout=1.0)
+        check_queue_store(cfg._replace(redis_url=f"redis://127.0.0.1:{server.port}/1"), timeout=1.0)
     assert bad_db.value.hint and bad_db.value.hint.endswith("/0")
     with pytest.raises(NotRunningError, match="connection refused") as down:
-        check_queue_store(replace(cfg, redis_url=f"redis://127.0.0.1:{free_port()}/0"), timeout=1.0)
+        check_queue_store(cfg._replace(redis_url=f"redis://127.0.0.1:{free_port()}/0"), timeout=1.0)
     assert down.value.hint == "cmem-ops store start   (or cmem-ops stack up)"

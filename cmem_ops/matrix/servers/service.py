@@ -9,7 +9,7 @@ left alone: the doctor's checks then report what the server really does.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ...errors import OpsError
 from ...redis_url import RedisTarget, parse_redis_url
@@ -72,7 +72,7 @@ def attach_service(target: Target, url: str, spec: StartSpec) -> ServiceServer:
         raise OpsError(f"could not configure the server at {original.address}: {exc}",
                        hint=f"check the service behind {target.url_env}") from exc
     if "requirepass" in server.changed:
-        server.target = replace(original, password=password)
+        server.target = original._replace(password=password)
     if server.refused:
         server.description += f"; refused CONFIG SET {', '.join(sorted(server.refused))}"
     return server
