@@ -12,13 +12,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from cmem_ops.store.binaries import WHEELS, installed_wheel_dirs
+from cmem_ops.wait import Deadline, poll
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,14 +59,23 @@ def free_port() -> int:
 
 
 def wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise TimeoutError(f"nothing listened on {port} within {timeout}s")
+    """Wait until something accepts TCP connections on 127.0.0.1:`port`."""
+    def accepts() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+
+    poll(accepts, Deadline.after(timeout), what=f"a listener on 127.0.0.1:{port}", transient=(OSError,),
+         interval=0.02, max_interval=0.02)
+
+
+def wait_exec(pid: int, marker: str, timeout: float = 5.0) -> None:
+    """Wait until /proc shows `marker` in `pid`'s command line: Popen returns before the kernel has
+    published the new command line (vfork), and under load /proc may show the pre-exec one for a moment."""
+    def shows() -> bool:
+        return marker in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+
+    poll(shows, Deadline.after(timeout), what=f"pid {pid} to show {marker!r} in its command line",
+         interval=0.005, max_interval=0.005)
 
 
 @dataclass(frozen=True)

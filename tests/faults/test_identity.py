@@ -11,11 +11,17 @@ import time
 import pytest
 import redis
 
+from cmem_ops.wait import Deadline, poll
 from tests.faults import world
 from tests.faults.world import assert_readable, assert_settings_name_the_server, cli, servers, write_acked
 from tests.support import free_port, real_server
 
 pytestmark = pytest.mark.faults
+
+
+def _pings(port: int) -> bool:
+    with redis.Redis(port=port, socket_timeout=1) as client:
+        return bool(client.ping())
 
 
 @pytest.mark.parametrize("garbage", ["not json {", ""], ids=["garbage", "empty"])
@@ -82,9 +88,8 @@ def test_start_refuses_while_another_server_runs_on_the_data_dir(env, redis_bina
                                  "--appendonly", "no", "--dir", str(world.redis_data(env))],
                                 cwd=world.redis_data(env), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 10
-        while servers(env) != [intruder.pid] and time.monotonic() < deadline:
-            time.sleep(0.02)
+        poll(lambda: servers(env) == [intruder.pid], Deadline.after(10),
+             what=f"the intruder (pid {intruder.pid}) to be the one server on the data dir")
         for args in (("store", "start"), ("store", "start", "--new-port"), ("up", "--no-smoke")):
             out = cli(env, *args)
             assert out.returncode == 5, (args, out.stdout, out.stderr)
@@ -176,13 +181,8 @@ def test_a_foreign_server_on_the_managed_port_is_refused_and_never_probed(env, t
     foreign_dir.mkdir()
     proc = subprocess.Popen(argv, cwd=foreign_dir, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis(port=port, socket_timeout=1).ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.02)
+        poll(lambda: _pings(port), Deadline.after(10), what=f"the foreign server to answer PING on port {port}",
+             transient=(redis.ConnectionError,))
         start = cli(env, "store", "start")
         assert start.returncode == 5 and "nothing was changed" in start.stderr
         assert f"pid {proc.pid}" in start.stderr

@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from cmem_ops.wait import Deadline, poll
 from tests.faults import world
 from tests.faults.world import assert_readable, assert_settings_name_the_server, cli, servers, write_acked
 
@@ -46,18 +47,20 @@ def _is_server(pid: int) -> bool:
     return "valkey" in exe or "redis" in exe
 
 
-def _first_server(env: dict[str, str], proc: subprocess.Popen[str], timeout: float = 30) -> int | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _first_server(env: dict[str, str], proc: subprocess.Popen[str], timeout: float = 30) -> int:
+    """The pid of the first server process `proc` (a `store start`) spawns, as soon as it has exec'd."""
+    def spawned() -> int | None:
         # Only once it is the server: between fork and exec the child is still a Python copy of the CLI, and
         # stopping that would stop subprocess.Popen itself (which waits for the exec), not the store.
         found = [pid for pid in servers(env) if _is_server(pid)]
         if found:
             return found[0]
-        if proc.poll() is not None:
-            return None
-        time.sleep(0.005)
-    return None
+        assert proc.poll() is None, f"start never spawned a server: it exited with {proc.returncode}"
+        return None
+
+    # Every 5 ms: the signal must land while start is still waiting for the store to answer.
+    return poll(spawned, Deadline.after(timeout), what="`store start` to spawn a store server process",
+                interval=0.005, max_interval=0.005)
 
 
 def _recover(env: dict[str, str], data: dict[str, str]) -> None:
@@ -78,7 +81,6 @@ def test_signal_while_start_waits_for_the_store(started, sig):
     assert cli(env, "store", "stop").returncode == 0
     proc = _spawn_cli(env, "store", "start", "--timeout", "4")
     pid = _first_server(env, proc)
-    assert pid is not None, "start never spawned a server"
     os.kill(pid, SIGNALS[sig])
     out, err = proc.communicate(timeout=60)
     assert "Traceback" not in err, err
@@ -114,9 +116,8 @@ def test_signal_while_stop_runs(started, sig):
     pid = servers(env)[0]
     proc = _spawn_cli(env, "store", "stop")
     # The signal lands somewhere in stop's run (once the CLI has opened its first file), wherever it is then.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and proc.poll() is None and not os.path.exists(f"/proc/{proc.pid}/fd/3"):
-        time.sleep(0.005)
+    poll(lambda: proc.poll() is not None or os.path.exists(f"/proc/{proc.pid}/fd/3"), Deadline.after(10),
+         what="`store stop` to open its first file (or exit)", interval=0.005, max_interval=0.005)
     with contextlib.suppress(ProcessLookupError):  # stop may win the race
         os.kill(pid, SIGNALS[sig])
     out, err = proc.communicate(timeout=60)

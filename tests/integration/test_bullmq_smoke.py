@@ -24,10 +24,12 @@ from pathlib import Path
 import pytest
 import redis
 
+from cmem_ops.errors import OpsTimeoutError
 from cmem_ops.probes.bullmq_node import find_node, find_npm, prepare_node_smoke, run_node_smoke
 from cmem_ops.probes.bullmq_python import run_python_smoke
 from cmem_ops.probes.smoke import SmokeOutcome, new_smoke_prefix
 from cmem_ops.runner import Completed
+from cmem_ops.wait import Deadline, poll
 
 pytestmark = pytest.mark.integration
 
@@ -91,20 +93,21 @@ def start_server(name: str, binary: Path, workdir: Path, deadline_s: float = 15.
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     server = Server(name, port, proc)
-    deadline = time.monotonic() + deadline_s
-    while True:
+
+    def answers() -> bool:
         if proc.poll() is not None:
             tail = log_path.read_text(errors="replace")[-2000:]
             pytest.fail(f"{name} exited with {proc.returncode} while starting:\n{tail}")
-        try:
-            if server.client().ping():
-                return server
-        except redis.RedisError:
-            pass
-        if time.monotonic() > deadline:
-            stop_server(server)
-            pytest.fail(f"{name} did not answer PING on port {port} within {deadline_s:g}s")
-        time.sleep(0.05)
+        with server.client() as client:
+            return bool(client.ping())
+
+    try:
+        poll(answers, Deadline.after(deadline_s), what=f"{name} to answer PING on port {port}",
+             transient=(redis.RedisError,), interval=0.05)
+    except OpsTimeoutError as exc:
+        stop_server(server)
+        pytest.fail(str(exc))
+    return server
 
 
 def stop_server(server: Server) -> None:

@@ -10,7 +10,6 @@ import json
 import secrets
 import stat
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from cmem_ops.installers.container import (
     run_container,
     stop_container,
 )
+from cmem_ops.wait import Deadline, poll
 from tests.envelope import check_envelope
 from tests.support import free_port, run_cli, user_env
 
@@ -170,15 +170,14 @@ def test_cli_install_docker_then_uninstall_keeps_the_volume_until_purged(client,
         out = run_cli(env, "install", "--non-interactive", "--provider", "docker", "--image", IMAGE, timeout=120)
         assert out.returncode == 0, out.stderr
         url = json.loads(settings_file.read_text())["CLAUDE_MEM_REDIS_URL"]
-        deadline = time.monotonic() + 10
-        while True:  # the AOF is loaded before PING answers, but be patient on slow storage drivers
-            try:
-                value = redis.Redis.from_url(url, socket_timeout=5).get("kept")
-                break
-            except redis.BusyLoadingError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+
+        def read_kept() -> tuple[bytes | None]:  # a 1-tuple: a missing key must end the wait too, as None
+            with redis.Redis.from_url(url, socket_timeout=5) as r:
+                return (r.get("kept"),)
+
+        # The AOF is loaded before PING answers, but be patient on slow storage drivers.
+        (value,) = poll(read_kept, Deadline.after(10), what="the new container to finish loading its AOF",
+                        transient=(redis.BusyLoadingError,), interval=0.1)
         # a fresh password was made (settings were cleared), yet the data is the volume's
         assert value == b"yes"
 

@@ -14,12 +14,13 @@ import re
 import select
 import signal
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import redis
 
+from cmem_ops.errors import OpsTimeoutError
+from cmem_ops.wait import Deadline, poll
 from tests.envelope import check_envelope
 from tests.integration.test_tarball_install import NAME, Mirror, build_tarball, write_manifest
 from tests.support import REPO, pid_alive, real_binaries, real_server, run_cli, user_env
@@ -136,7 +137,13 @@ def test_local_binary_is_managed_then_uninstall_keeps_data_unless_purged(env):
     r = redis.Redis.from_url(settings["CLAUDE_MEM_REDIS_URL"], socket_timeout=5)
     r.set("job:1", "kept")
     r.execute_command("BGREWRITEAOF")
-    time.sleep(1.2)
+
+    def rewritten() -> bool:
+        info = r.info("persistence")
+        return not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]
+
+    poll(rewritten, Deadline.after(30), what="the store's AOF rewrite (BGREWRITEAOF) to finish")
+    assert r.info("persistence")["aof_last_bgrewrite_status"] == "ok"
     data_dir = Path(env["CLAUDE_MEM_DATA_DIR"])
     pid = json.loads((data_dir / "redis" / "redis.pid").read_text())["pid"]
 
@@ -182,43 +189,52 @@ class PtySession:
             os.execve(sys.executable, [sys.executable, "-m", "cmem_ops", *args], {**env, "COLUMNS": "120"})
         self.buffer = ""
 
+    def read_available(self) -> bool:
+        """Append whatever the terminal holds now to the buffer; False once the child has closed it."""
+        while select.select([self.fd], [], [], 0)[0]:
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                chunk = b""
+            if not chunk:
+                return False
+            self.buffer += chunk.decode("utf-8", errors="replace")
+        return True
+
     def expect(self, text: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while text not in ANSI.sub("", self.buffer):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"{text!r} not seen within {timeout}s; output so far:\n{self.buffer}")
-            ready, _, _ = select.select([self.fd], [], [], remaining)
-            if ready:
-                try:
-                    chunk = os.read(self.fd, 4096)
-                except OSError:  # EIO: the child closed the terminal
-                    chunk = b""
-                if not chunk:
-                    raise AssertionError(f"{text!r} not seen before EOF; output:\n{self.buffer}")
-                self.buffer += chunk.decode("utf-8", errors="replace")
+        def seen() -> bool:
+            open_ = self.read_available()
+            if text in ANSI.sub("", self.buffer):
+                return True
+            if not open_:
+                raise AssertionError(f"{text!r} not seen before EOF; output:\n{self.buffer}")
+            return False
+
+        try:
+            poll(seen, Deadline.after(timeout), what=f"{text!r} on the terminal", interval=0.01, max_interval=0.05)
+        except OpsTimeoutError as exc:
+            raise AssertionError(f"{exc}; output so far:\n{self.buffer}") from None
         return ANSI.sub("", self.buffer)
 
     def send(self, line: str) -> None:
         os.write(self.fd, line.encode() + b"\r")
 
     def wait(self, timeout: float = 60.0) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.fd], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(self.fd, 4096)
-                except OSError:
-                    chunk = b""
-                self.buffer += chunk.decode("utf-8", errors="replace")
+        def exited() -> tuple[int] | None:  # a 1-tuple: exit code 0 is an answer, not "not yet"
+            self.read_available()  # keep draining, or a child writing more than the pty holds blocks
             pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                os.close(self.fd)
-                return os.waitstatus_to_exitcode(status)
-        os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
-        raise AssertionError(f"the CLI did not exit within {timeout}s:\n{self.buffer}")
+            return (os.waitstatus_to_exitcode(status),) if pid else None
+
+        try:
+            (code,) = poll(exited, Deadline.after(timeout), what="the CLI on the terminal to exit",
+                           interval=0.01, max_interval=0.1)
+        except OpsTimeoutError as exc:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            raise AssertionError(f"{exc}:\n{self.buffer}") from None
+        self.read_available()  # what it wrote just before exiting
+        os.close(self.fd)
+        return code
 
     @property
     def text(self) -> str:

@@ -13,17 +13,18 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from cmem_ops.errors import OpsTimeoutError
 from cmem_ops.paths import Paths
 from cmem_ops.pidfile import read_pidfile
 from cmem_ops.runtime.locate import find_runtime, runtime_base
+from cmem_ops.wait import Deadline, poll
 from tests.envelope import check_envelope
 from tests.pg_support import postgres_skip_reason, reachable_pg_root
-from tests.support import REPO, pid_alive, run_cli, user_env
+from tests.support import REPO, pid_alive, run_cli, user_env, wait_exec
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -182,13 +183,18 @@ def test_foreground_server_keeps_its_pid_and_is_stopped_by_identity(env):
         proc = subprocess.Popen([sys.executable, "-m", "cmem_ops", "server", "start", "--foreground"], env=env,
                                 stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        def ready() -> subprocess.CompletedProcess[str] | None:
             out = run_cli(env, "server", "status", "--json")
             if out.returncode == 0:
-                break
+                return out
             assert proc.poll() is None, log_path.read_text()
-            time.sleep(0.2)
+            return None
+
+        try:
+            out = poll(ready, Deadline.after(60), what="`server status` of the foreground server to exit 0",
+                       interval=0.2)
+        except OpsTimeoutError as exc:
+            raise AssertionError(f"{exc}; the server's log:\n{log_path.read_text()}") from None
         data = json.loads(out.stdout)["data"]
         assert data["running"] and data["ready"] and data["pid"] == proc.pid  # exec kept our pid
         cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -227,10 +233,7 @@ def test_records_naming_an_unrelated_process_are_never_signalled(tmp_path):
     run_dir.mkdir(parents=True)
     unrelated = subprocess.Popen(["sleep", "60"])
     try:
-        deadline = time.monotonic() + 5
-        while b"sleep" not in Path(f"/proc/{unrelated.pid}/cmdline").read_bytes():
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_exec(unrelated.pid, "sleep")
         from cmem_ops.pidfile import PidRecord, read_proc, write_pidfile
 
         info = read_proc(unrelated.pid)

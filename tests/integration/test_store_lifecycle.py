@@ -13,6 +13,7 @@ import time
 import pytest
 import redis
 
+from cmem_ops.wait import Deadline, poll
 from tests.support import pid_alive, real_binaries, real_server, run_cli, user_env
 
 pytestmark = pytest.mark.integration
@@ -44,6 +45,16 @@ def client(env):
 def pid_of(env):
     with open(os.path.join(env["CLAUDE_MEM_DATA_DIR"], "redis", "redis.pid")) as fh:
         return json.load(fh)["pid"]
+
+
+def _aof_written(r):
+    info = r.info("persistence")
+    return info["aof_buffer_length"] == 0 and info["aof_last_write_status"] == "ok"
+
+
+def _pings(port):
+    with redis.Redis(port=port, socket_timeout=1) as r:
+        return r.ping()
 
 
 @pytest.fixture
@@ -108,9 +119,13 @@ def test_keys_survive_sigkill(env):
     r = client(env)
     for i in range(500):
         r.set(f"k{i}", i)
-    time.sleep(1.5)  # appendfsync everysec: one second of exposure, plus margin
-    os.kill(pid_of(env), signal.SIGKILL)
-    time.sleep(0.2)
+    # SIGKILL keeps what the server has write(2)n (the kernel's page cache outlives the process; fsync
+    # only matters if the machine dies): wait until the AOF buffer is empty, i.e. every write is in the file.
+    assert r.info("persistence")["aof_enabled"] == 1
+    poll(lambda: _aof_written(r), Deadline.after(10), what="the store's AOF buffer to be written (aof_buffer_length 0)")
+    pid = pid_of(env)
+    os.kill(pid, signal.SIGKILL)
+    poll(lambda: not pid_alive(pid), Deadline.after(10), what=f"the SIGKILLed store (pid {pid}) to be gone")
     out = run_cli(env, "store", "start")
     assert out.returncode == 0, out.stderr
     assert "Started" in out.stdout  # the dead server's stale PID file did not fool start
@@ -147,9 +162,8 @@ def test_port_held_by_another_server_is_refused(env, tmp_path):
     proc = subprocess.Popen([str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            if redis.Redis(port=port).ping():
-                break
+        poll(lambda: _pings(port), Deadline.after(10), what=f"the other server to answer PING on port {port}",
+             transient=(redis.ConnectionError,))
         out = run_cli(env, "store", "start")
         assert out.returncode == 5
         assert f"port {port} already answers" in out.stderr and "hint:" in out.stderr

@@ -1,7 +1,5 @@
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 from cmem_ops.lifecycle.bundle import (
     TOKEN_FLAG,
@@ -15,15 +13,7 @@ from cmem_ops.lifecycle.bundle import (
 )
 from cmem_ops.paths import Paths
 from cmem_ops.pidfile import PidRecord, read_proc, write_pidfile
-from tests.support import pid_alive
-
-
-def wait_exec(pid, marker, timeout=5.0):
-    """Popen returns before the kernel has published the new command line (vfork): wait for it."""
-    deadline = time.monotonic() + timeout
-    while marker not in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
-        assert time.monotonic() < deadline, f"pid {pid} never showed {marker!r}"
-        time.sleep(0.005)
+from tests.support import pid_alive, wait_exec
 
 
 class FakeRuntime:

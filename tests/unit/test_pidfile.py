@@ -1,20 +1,16 @@
 import os
 import subprocess
 import sys
-import time
 
-from cmem_ops.pidfile import PidRecord, identify, read_pidfile, read_proc, write_pidfile
+from cmem_ops.pidfile import PidRecord, ProcInfo, identify, read_pidfile, read_proc, write_pidfile
+from cmem_ops.wait import Deadline, poll
+from tests.support import wait_exec
 
 
 def spawn(token):
     """A real process whose command line carries the token, like our servers' process titles do."""
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", token])
-    deadline = time.monotonic() + 5  # under load /proc may show the pre-exec command line for a moment
-    while time.monotonic() < deadline:
-        info = read_proc(proc.pid)
-        if info is not None and token in info.cmdline:
-            break
-        time.sleep(0.01)
+    wait_exec(proc.pid, token)
     return proc
 
 
@@ -32,19 +28,18 @@ def test_identity_needs_start_time_and_token(tmp_path):
     finally:
         proc.kill()
         proc.wait()
-    time.sleep(0.05)
-    assert identify(good) is None
+    assert identify(good) is None  # wait() has reaped it: /proc no longer lists it
 
 
 def test_zombie_is_not_alive():
     proc = subprocess.Popen([sys.executable, "-c", "pass", "tok-z"])
-    info = None
-    for _ in range(100):
+
+    def zombie() -> ProcInfo | None:
         info = read_proc(proc.pid)
-        if info and info.zombie:
-            break
-        time.sleep(0.02)
-    assert info is not None and info.zombie
+        return info if info is not None and info.zombie else None
+
+    info = poll(zombie, Deadline.after(5), what=f"pid {proc.pid} to exit and stay unreaped (a zombie)")
+    assert info.zombie
     assert identify(PidRecord(proc.pid, info.start_id, "", "t")) is None
     proc.wait()
 

@@ -1,23 +1,15 @@
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from cmem_ops.paths import Paths
 from cmem_ops.pidfile import PidRecord, read_proc, write_pidfile
 from cmem_ops.probes.base import Group, ProbeResult, Status
 from cmem_ops.probes.stack import explain_info_timeout, judge_prefixes, parse_consumer_prefixes, probe_processes
+from tests.support import wait_exec
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "claude-mem"
-
-
-def wait_exec(pid, marker, timeout=5.0):
-    """Popen returns before the kernel has published the new command line (vfork): wait for it."""
-    deadline = time.monotonic() + timeout
-    while marker not in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
-        assert time.monotonic() < deadline, f"pid {pid} never showed {marker!r}"
-        time.sleep(0.005)
 
 
 def test_consumer_prefixes_from_a_real_client_list():

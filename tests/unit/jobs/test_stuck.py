@@ -1,8 +1,6 @@
 import os
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 from cmem_ops.jobs.recover import StuckReport, format_commands
 from cmem_ops.jobs.stuck import (
@@ -18,19 +16,12 @@ from cmem_ops.jobs.stuck import (
     row_to_job,
 )
 from cmem_ops.redis_url import RedisTarget
+from tests.support import wait_exec
 
 # The row captured after a worker was SIGKILLed mid-job (research run, db-stuck-processing).
 ROW = {"id": "fecf3ca9-8d40-4b88-9075-d4c8cdeb7636", "project_id": "p", "team_id": "t", "source_type": "agent_event",
        "bullmq_job_id": "evt_a86e8e567c8adf37d5292187a4501eedf8bda5f8abe89a5b1b0d9fcb5eded469",
        "locked_by": "server-12523", "attempts": 1, "max_attempts": 3, "age_s": 2.7}
-
-
-def wait_exec(pid, marker, timeout=5.0):
-    """Popen returns before the kernel has published the new command line (vfork): wait for it."""
-    deadline = time.monotonic() + timeout
-    while marker not in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
-        assert time.monotonic() < deadline, f"pid {pid} never showed {marker!r}"
-        time.sleep(0.005)
 
 
 def job(**kw):
