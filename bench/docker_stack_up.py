@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cmem_ops.containers.compose import build_base_argv
+from cmem_ops.containers.compose_argv import build_base_argv
 from cmem_ops.context import build_context
 from cmem_ops.e2e.docker_world import engine_images
 from cmem_ops.lifecycle import docker_stack

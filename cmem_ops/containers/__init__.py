@@ -4,6 +4,10 @@
                  ContainerInfo (parse_container), normalize_image_refs; no SDK
     engine.py    the `docker` SDK (its only importer): read_engine / Engine.connect, Engine (containers,
                  volumes, images: list, pull, import, build), the one-call engine-status answers
-    compose.py   ComposeProject + build_*_argv (up/ps/down/logs/config), parse_compose_ps (NDJSON and
-                 array shapes), compose_available, Compose (runs them with timeouts), ComposeError
+    compose_argv.py    ComposeProject + build_*_argv (up/ps/down/logs/exec/run/cp/config), format_argv;
+                       pure, runs nothing
+    compose_output.py  what compose prints, read in pure code: parse_compose_ps (NDJSON and array
+                       shapes) -> ComposeService, parse_compose_version, format_compose_error
+    compose.py         the only runner of the docker CLI: Compose (runs the argv with timeouts),
+                       compose_available, ComposeError
 """

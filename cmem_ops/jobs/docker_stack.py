@@ -28,7 +28,8 @@ from datetime import datetime
 from typing import Any
 
 from ..claudemem import apikeys
-from ..containers.compose import Compose, build_exec_argv
+from ..containers.compose import Compose
+from ..containers.compose_argv import build_exec_argv
 from ..containers.engine import Engine
 from ..context import Context
 from ..errors import NotRunningError, OpsError

@@ -19,8 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..containers.compose import Compose, ComposeProject, ComposeService, compose_available, format_argv
-from ..containers.compose import build_logs_argv as compose_logs_argv
+from ..containers.compose import Compose, compose_available
+from ..containers.compose_argv import ComposeProject, format_argv
+from ..containers.compose_argv import build_logs_argv as compose_logs_argv
+from ..containers.compose_output import ComposeService
 from ..containers.engine import Engine
 from ..context import Context
 from ..errors import ConfigError, MissingError, NotRunningError, OpsError, ProcessError

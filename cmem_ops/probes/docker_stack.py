@@ -11,14 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..containers.compose import (
-    Compose,
-    ComposeService,
-    build_exec_argv,
-    build_logs_argv,
-    build_service_argv,
-    format_argv,
-)
+from ..containers.compose import Compose
+from ..containers.compose_argv import build_exec_argv, build_logs_argv, build_service_argv, format_argv
+from ..containers.compose_output import ComposeService
 from ..context import Context
 from ..errors import OpsError
 from ..lifecycle import docker_stack

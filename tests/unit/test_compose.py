@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from cmem_ops.containers.compose import (
-    Compose,
-    ComposeError,
+from cmem_ops.containers.compose import Compose, ComposeError, compose_available
+from cmem_ops.containers.compose_argv import (
     ComposeProject,
-    Publisher,
     build_config_argv,
     build_down_argv,
     build_exec_argv,
@@ -23,11 +21,8 @@ from cmem_ops.containers.compose import (
     build_ps_argv,
     build_run_argv,
     build_up_argv,
-    compose_available,
-    format_compose_error,
-    parse_compose_ps,
-    parse_compose_version,
 )
+from cmem_ops.containers.compose_output import Publisher, format_compose_error, parse_compose_ps, parse_compose_version
 from cmem_ops.containers.engine import docker_available, read_engine
 from cmem_ops.containers.specs import (
     Mount,
@@ -295,7 +290,7 @@ def test_exec_run_and_follow_argv() -> None:
 
 
 def test_cp_argv_names_the_project():
-    from cmem_ops.containers.compose import ComposeProject, build_cp_argv
+    from cmem_ops.containers.compose_argv import ComposeProject, build_cp_argv
 
     project = ComposeProject((Path("/s/stack.yml"), Path("/s/stack.publish.yml")), "cmem-1")
     assert build_cp_argv(project, "valkey:/data/dump.rdb", "/tmp/x") == [

@@ -13,7 +13,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...containers.compose import Compose, ComposeProject, build_logs_argv, format_argv
+from ...containers.compose import Compose
+from ...containers.compose_argv import ComposeProject, build_logs_argv, format_argv
 from ...errors import MissingError, OpsError
 from ...redis_url import RedisTarget
 from ...runner import Runner
