@@ -1,29 +1,28 @@
-"""The one way cmem-ops talks to the Docker engine: the `docker` SDK, imported only when used.
+"""The one way cmem-ops acts on the Docker engine: the `docker` SDK, imported only when used.
 
-    read_engine()          EngineStatus: does an engine answer here? (never raises)
     Engine.connect()       a client that answered a ping; MissingError / NotRunningError otherwise
     Engine                 containers (inspect, run, create, start, stop, kill, remove, logs), volumes,
                            images (list, labels, pull, import a root filesystem, build a context)
-    engine_answers, docker_available, list_images, pull_image, cli_installed: one-call answers
+    list_images, pull_image: one-call conveniences that connect, ask, close and never raise
 
-What a container is (RunSpec, Mount, ContainerInfo) and the pure builders and parsers over it live in
-specs.py. `docker compose` has no SDK: its argv is built and run in compose.py, the only place the docker
-CLI binary is invoked. The SDK costs ~0.2 s to import, so nothing imports it at module level, and this is
-the only module that imports it. Every engine failure becomes an EngineError (a ProcessError) naming the
-call and the object.
+Whether Docker is installed and an engine answers (read_engine, engine_answers, docker_available,
+cli_installed) is engine_status.py's, over Engine.connect. What a container is (RunSpec, Mount,
+ContainerInfo) and the pure builders and parsers over it live in specs.py. `docker compose` has no SDK:
+its argv is built in compose_argv.py and run in compose.py, the only place the docker CLI binary is
+invoked. The SDK costs ~0.2 s to import, so nothing imports it at module level, and this is the only
+module that imports it. Every engine failure becomes an EngineError (a ProcessError) naming the call and
+the object.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import shutil
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..errors import MissingError, NotRunningError, ProcessError
-from .specs import CLI_NAME, ContainerInfo, RunSpec, build_run_kwargs, normalize_image_refs, parse_container
+from .specs import ContainerInfo, RunSpec, build_run_kwargs, normalize_image_refs, parse_container
 
 ENGINE_HINT = "start the Docker engine (Docker Desktop, or: sudo systemctl start docker), then rerun"
 REFUSED_HINT = "the engine refused the call (message above); `docker info` and the engine's log say more"
@@ -32,49 +31,6 @@ T = TypeVar("T")
 
 class EngineError(ProcessError):
     """The engine refused or failed a call (conflict, missing image, bad mount, ...)."""
-
-
-@dataclass(frozen=True)
-class EngineStatus:
-    """Whether an engine answers, and what it said."""
-
-    available: bool
-    reason: str
-    server_version: str | None = None
-    api_version: str | None = None
-
-
-
-def cli_installed(which: Callable[[str], str | None] = shutil.which) -> bool:
-    """Whether the docker client is on PATH: the sign that Docker is installed at all (pure over `which`)."""
-    return which(CLI_NAME) is not None
-
-
-def read_engine(timeout: float = 15.0) -> EngineStatus:
-    """Ask the engine (DOCKER_HOST or the default socket) for its version; a status, never an exception."""
-    try:
-        engine = Engine.connect(timeout)
-    except (MissingError, NotRunningError) as exc:
-        return EngineStatus(False, exc.message)
-    try:
-        version = engine.call("version", engine.client.version)
-    except EngineError as exc:
-        return EngineStatus(False, exc.message)
-    finally:
-        engine.close()
-    server = str(version.get("Version") or "")
-    return EngineStatus(True, f"Docker engine {server}", server, str(version.get("ApiVersion") or "") or None)
-
-
-def engine_answers(timeout: float = 5.0) -> bool:
-    """True when an engine answers a ping within `timeout` (never raises)."""
-    return read_engine(timeout).available
-
-
-def docker_available(timeout: float = 15.0) -> tuple[bool, str]:
-    """(True, 'Docker engine 20.10.24') when an engine answers; else (False, why)."""
-    status = read_engine(timeout)
-    return status.available, status.reason
 
 
 def list_images(timeout: float = 30.0) -> frozenset[str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import distro
 
-from ..containers.engine import cli_installed
+from ..containers.engine_status import cli_installed
 
 Which = Callable[[str], str | None]
 MACOS_PLIST = Path("System/Library/CoreServices/SystemVersion.plist")
@@ -190,7 +190,7 @@ def detect_host(
 ) -> Host:
     """Describe this machine (or the captured tree at `root`); every live fact can be injected.
 
-    `docker_engine` answers "does an engine answer?" (containers.engine.engine_answers when live);
+    `docker_engine` answers "does an engine answer?" (containers.engine_status.engine_answers when live);
     without it the engine counts as not running, so detection alone never waits on Docker.
     """
     env = os.environ if env is None else env

@@ -19,7 +19,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..containers.engine import Engine, engine_answers
+from ..containers.engine import Engine
+from ..containers.engine_status import engine_answers
 from ..context import Context
 from ..errors import ConfigError, MissingError, OpsError
 from ..host.detect import Host, detect_host

@@ -17,7 +17,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from ..containers.compose import COMPOSE_HINT, compose_available
-from ..containers.engine import ENGINE_HINT, list_images, read_engine
+from ..containers.engine import ENGINE_HINT, list_images
+from ..containers.engine_status import read_engine
 from ..paths import Paths
 from ..redaction import redact_text
 from ..runner import Runner

@@ -19,7 +19,8 @@ import pytest
 import redis
 
 from cmem_ops.containers.compose import compose_available
-from cmem_ops.containers.engine import docker_available, list_images
+from cmem_ops.containers.engine import list_images
+from cmem_ops.containers.engine_status import docker_available
 from cmem_ops.matrix.targets import load_targets
 from cmem_ops.paths import Paths
 from cmem_ops.probes.bullmq_node import find_node, find_npm, prepare_node_smoke

@@ -23,7 +23,7 @@ from cmem_ops.containers.compose_argv import (
     build_up_argv,
 )
 from cmem_ops.containers.compose_output import Publisher, format_compose_error, parse_compose_ps, parse_compose_version
-from cmem_ops.containers.engine import docker_available, read_engine
+from cmem_ops.containers.engine_status import docker_available, read_engine
 from cmem_ops.containers.specs import (
     Mount,
     RunSpec,
