@@ -30,14 +30,16 @@ Building blocks:
     runtime/       the claude-mem server runtime (npm package + bun) under <data dir>/runtime
     claudemem/     what claude-mem's server needs: environment, validation rules, HTTP API, API keys,
                    the Redis commands its queue runs (queue_commands.py), its Docker rules (docker_rules.py)
-    containers/    the only Docker code: container specs (pure), the engine through the `docker` SDK,
-                   `docker compose` argv + parsers
+    containers/    the only Docker code: container specs (pure), the engine through the `docker` SDK
+                   (engine.py; engine_status.py: does one answer), `docker compose` argv and output
+                   parsers (compose_argv.py, compose_output.py: pure) run by compose.py
     probes/        health probes, one module per concern (see probes/__init__.py)
 Services:
     doctor/        run every probe concurrently under one deadline; the exit-code rule
     installers/    providers (brew, apt, dnf, apk, pacman, tarball, docker, wheel), plan/select/apply
     lifecycle/     store, postgres, server, worker, stack (start order, reverse stop), install, up;
-                   docker_stack(+_config): the same stack in containers (compose/stack.yml)
+                   docker_stack: the same stack in containers (compose/stack.yml), with _config (pure
+                   decisions), _project (its files and Compose), _ready (waits naming a failed service)
     images/        the docker stack's images with no registry: staged root filesystems, docker import
     jobs/          stuck generation jobs: detection and recovery
     backup/        backups of the whole stack (pg_dump, checked store snapshot, manifest) and their restores
