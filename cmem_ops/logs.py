@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # datetime (~2 ms) loads only when --since is given: supervision is on `store start`'s path
+    import datetime as dt
 
 
 def tail_lines(files: Sequence[Path], n: int) -> list[str]:
@@ -26,6 +29,8 @@ def files_since(files: Sequence[Path], since: dt.date | None) -> list[Path]:
     """Keep the dated files whose date is on or after `since` (pure)."""
     if since is None:
         return list(files)
+    import datetime as dt
+
     kept = []
     for path in files:
         try:
