@@ -1,6 +1,6 @@
 """What `backup` / `restore` run inside the docker stack's containers, as argv (pure).
 
-Every command is `sh -c SCRIPT sh ARG...` handed to `docker compose exec` (containers/compose.py builds
+Every command is `sh -c SCRIPT sh ARG...` handed to `docker compose exec` (containers/compose_argv.py builds
 that argv). Passwords never reach an argv or an exec environment: each script reads its container's
 own secret file (/run/secrets/valkey-password, /run/secrets/postgres-password) into REDISCLI_AUTH /
 PGPASSWORD. Only busybox applets (sh, cat, ln, rm, mkdir) and the servers' own tools are used, so the

@@ -1,7 +1,7 @@
 """Stuck jobs on the docker stack: the same reads and acts as the native path, inside the compose network.
 
 The store and Postgres are not published (only the server is), so everything goes through
-`docker compose exec` of the project's own containers (containers/compose.py builds the argv):
+`docker compose exec` of the project's own containers (containers/compose_argv.py builds the argv):
 
     processing rows, statuses   psql in the postgres container (local socket; one JSON line back)
     BullMQ locks: EXISTS, DEL   valkey-cli in the valkey container, the password read from the mounted
