@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cmem_ops.containers.compose_argv import build_base_argv
 from cmem_ops.context import build_context
 from cmem_ops.e2e.docker_world import engine_images
-from cmem_ops.lifecycle import docker_stack
 from cmem_ops.lifecycle import docker_stack_config as cfg
+from cmem_ops.lifecycle.docker_stack_project import compose_for, read_state
 from cmem_ops.runner import build_env
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -47,9 +47,9 @@ def main() -> None:
     try:
         first = cli(env, "stack", "up", "--docker")
         ctx = build_context(env)
-        state = docker_stack.read_state(ctx)
+        state = read_state(ctx)
         assert state is not None
-        compose = docker_stack.compose_for(ctx, state, cfg.choose_images({}, engine_images()))
+        compose = compose_for(ctx, state, cfg.choose_images({}, engine_images()))
         direct_argv = [*build_base_argv(compose.project), "up", "-d", "--wait", "--wait-timeout", "300"]
         ours, direct = [], []
         for _ in range(ROUNDS):

@@ -67,7 +67,7 @@ def backup_stack(ctx: Context, to_dir: Path | None = None, timeout: float = 1800
 
 def _backup(ctx: Context, kind: str, to_dir: Path | None, timeout: float, say: Say, with_postgres: bool,
             docker: bool = False) -> BackupResult:
-    from ..lifecycle.docker_stack import wants_docker
+    from ..lifecycle.docker_stack_project import wants_docker
 
     t0 = dt.datetime.now(dt.UTC)
     deadline = Deadline.after(timeout)

@@ -130,7 +130,7 @@ def snapshot_store(compose: Compose, state: StackState, dest_dir: Path, deadline
 def take_parts(ctx: Context, staging: Path, pg_entry: str | None, deadline: Deadline, say: Say
                ) -> tuple[PostgresPart | None, StoreSnapshot, str]:
     """Postgres (when `pg_entry`) then the store, from this data dir's docker stack; and its queue prefix."""
-    from ..lifecycle.docker_stack import existing
+    from ..lifecycle.docker_stack_project import existing
 
     state, compose = existing(ctx)
     require_running(compose, (POSTGRES, VALKEY) if pg_entry else (VALKEY,))

@@ -113,7 +113,7 @@ def quiesce(compose: Compose, say: Say) -> Quiet:
 
 def resume(compose: Compose, quiet: Quiet, deadline: Deadline, say: Say) -> None:
     """Start again what `quiesce` stopped; wait until the server is healthy and the workers run."""
-    from ..lifecycle.docker_stack import wait_ready
+    from ..lifecycle.docker_stack_ready import wait_ready
 
     if quiet.server:
         say("starting the server container again...")

@@ -51,7 +51,7 @@ def restore_store_archive(ctx: Context, archive: Path, timeout: float = 600.0, s
                           ) -> RestoreResult:
     """Restore only the queue store from `archive` (a store or a stack backup); the docker stack's with
     CLAUDE_MEM_STACK=docker."""
-    from ..lifecycle.docker_stack import wants_docker
+    from ..lifecycle.docker_stack_project import wants_docker
 
     if wants_docker(ctx, False):
         return _restore_docker(ctx, archive, timeout, say, with_postgres=False)
@@ -62,7 +62,7 @@ def restore_stack_archive(ctx: Context, archive: Path, timeout: float = 1800.0, 
                           force_external: bool = False, docker: bool = False) -> RestoreResult:
     """Restore Postgres and the queue store from a stack backup (into the docker stack with `docker` or
     CLAUDE_MEM_STACK=docker: docker_target.py)."""
-    from ..lifecycle.docker_stack import wants_docker
+    from ..lifecycle.docker_stack_project import wants_docker
 
     if wants_docker(ctx, docker):
         return _restore_docker(ctx, archive, timeout, say)
@@ -71,7 +71,7 @@ def restore_stack_archive(ctx: Context, archive: Path, timeout: float = 1800.0, 
 
 def _restore_docker(ctx: Context, archive: Path, timeout: float, say: Say, with_postgres: bool = True
                     ) -> RestoreResult:
-    from ..lifecycle.docker_stack import existing
+    from ..lifecycle.docker_stack_project import existing
     from .docker_target import restore_into_stack
 
     t0 = time.monotonic()

@@ -16,7 +16,7 @@ from . import output
 def wanted(args: Namespace) -> bool:
     """--docker, or CLAUDE_MEM_STACK=docker (environment or settings.json)."""
     from ..context import build_context
-    from ..lifecycle.docker_stack import wants_docker
+    from ..lifecycle.docker_stack_project import wants_docker
 
     return wants_docker(build_context(), bool(getattr(args, "docker", False)))
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from ..errors import OpsError
 from ..lifecycle import docker_stack
+from ..lifecycle.docker_stack_project import read_state
 from .docker_crashes import (
     step_postgres_crash,
     step_server_crash,
@@ -99,7 +100,7 @@ def run_docker_e2e(*, keep: bool = False, say: Callable[[str], None] = print,
                 failed = name
             report_step(results[-1])
     finally:
-        if docker_stack.read_state(world.ctx) is not None:
+        if read_state(world.ctx) is not None:
             try:
                 docker_stack.down(world.ctx, purge_data=not (keep or failed))
             except OpsError as exc:

@@ -14,8 +14,9 @@ from ..claudemem.api import build_event
 from ..containers.engine import Engine
 from ..errors import OpsError
 from ..jobs.stuck import Verdict
-from ..lifecycle import docker_stack
 from ..lifecycle import docker_stack_config as cfg
+from ..lifecycle.docker_stack_project import read_state
+from ..lifecycle.docker_stack_ready import wait_ready
 from ..probes.base import Status
 from ..wait import Deadline, poll
 from .docker_world import (
@@ -35,7 +36,7 @@ from .world import StepFailed, expect
 def step_worker_crash(w: DockerWorld) -> str:
     engine = Engine.connect()
     try:
-        name = f"{docker_stack.read_state(w.ctx).project}-{cfg.WORKER}-1"  # type: ignore[union-attr]
+        name = f"{read_state(w.ctx).project}-{cfg.WORKER}-1"  # type: ignore[union-attr]
         before = engine.container(name)
         expect(before is not None and before.running and before.pid > 0, f"{name} is not running")
         assert before is not None
@@ -61,7 +62,7 @@ def step_worker_killed_mid_job(w: DockerWorld) -> str:
     (lock DEL, cancel, retry, all inside the compose network) completes it with one observation."""
     from ..jobs import recover as jobs
 
-    project = docker_stack.read_state(w.ctx).project  # type: ignore[union-attr]
+    project = read_state(w.ctx).project  # type: ignore[union-attr]
     one = f"{project}-{cfg.WORKER}-1"
     others = [f"{project}-{cfg.WORKER}-{i}" for i in range(2, w.workers + 1)]
     engine = Engine.connect()
@@ -121,7 +122,7 @@ def step_worker_killed_mid_job(w: DockerWorld) -> str:
 def step_store_crash(w: DockerWorld) -> str:
     """The store's main process SIGKILLed while events stream in: the policy restarts it, nothing is lost."""
     engine = Engine.connect()
-    name = f"{docker_stack.read_state(w.ctx).project}-valkey-1"  # type: ignore[union-attr]
+    name = f"{read_state(w.ctx).project}-valkey-1"  # type: ignore[union-attr]
     jobs: list[str] = []
     errors: list[str] = []
     try:
@@ -159,8 +160,8 @@ def step_postgres_crash(w: DockerWorld) -> str:
     jobs = [w.post("pg-crash") for _ in range(4)]
     pid, count, during = crash_main_process(w, "postgres", lambda: [post_accepted(w, "pg-crash") for _ in range(4)])
     jobs += during
-    docker_stack.wait_ready(w.compose(), "postgres", 1, Deadline.after(60), healthy=True)
-    docker_stack.wait_ready(w.compose(), cfg.SERVER, 1, Deadline.after(90), healthy=True)
+    wait_ready(w.compose(), "postgres", 1, Deadline.after(60), healthy=True)
+    wait_ready(w.compose(), cfg.SERVER, 1, Deadline.after(90), healthy=True)
     jobs += [post_accepted(w, "pg-crash") for _ in range(2)]
     retried = complete_with_recovery(w, jobs)
     expect_each_once(w, jobs)

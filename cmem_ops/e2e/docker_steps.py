@@ -16,6 +16,8 @@ from ..context import build_context
 from ..errors import OpsError
 from ..lifecycle import docker_stack
 from ..lifecycle import docker_stack_config as cfg
+from ..lifecycle.docker_stack_project import ensure_secrets, ensure_state, read_state
+from ..lifecycle.docker_stack_ready import wait_ready
 from ..settings import write_settings_keys
 from ..wait import Deadline
 from .docker_world import (
@@ -49,8 +51,8 @@ def step_local_dev(w: DockerWorld) -> str:
         raise StepFailed("cmem-ops accepted CLAUDE_MEM_AUTH_MODE=local-dev for the docker stack")
     except OpsError as exc:
         expect(LOCAL_DEV_MESSAGE in exc.message, f"cmem-ops refused, but not in claude-mem's words: {exc.message}")
-    docker_stack.ensure_state(w.ctx)
-    docker_stack.ensure_secrets(w.ctx)
+    ensure_state(w.ctx)
+    ensure_secrets(w.ctx)
     code, out = w.compose().run_once(cfg.SERVER, env={"CLAUDE_MEM_AUTH_MODE": "local-dev"}, timeout=120)
     expect(code != 0 and LOCAL_DEV_MESSAGE in out,
            f"the server image booted with local-dev (exit {code}): {out[-300:]}")
@@ -106,7 +108,7 @@ def step_worker_stop_server_restart(w: DockerWorld) -> str:
     restarting.start()
     jobs += [post_retrying(w, "restart") for _ in range(5)]
     restarting.join(timeout=120)
-    docker_stack.wait_ready(compose, cfg.SERVER, 1, Deadline.after(60), healthy=True)
+    wait_ready(compose, cfg.SERVER, 1, Deadline.after(60), healthy=True)
     jobs += [post_retrying(w, "restart") for _ in range(3)]
     compose.start_services([cfg.WORKER], timeout=60)
     w.wait_completed(jobs)
@@ -143,7 +145,7 @@ def step_no_secrets(w: DockerWorld) -> str:
     secrets = [*w.secrets, *(p.read_text().strip() for p in (secrets_dir / "valkey-password",
                                                                secrets_dir / "postgres-password"))]
     secrets.append(LLM_SETTINGS["OPENROUTER_API_KEY"])
-    project = docker_stack.read_state(w.ctx).project  # type: ignore[union-attr]
+    project = read_state(w.ctx).project  # type: ignore[union-attr]
     engine = Engine.connect()
     leaks: list[str] = []
     legacy: list[str] = []

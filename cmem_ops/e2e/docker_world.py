@@ -20,8 +20,8 @@ from ..claudemem.api import ApiClient, build_event
 from ..containers.engine import Engine
 from ..context import Context, build_context
 from ..errors import OpsError, OpsTimeoutError
-from ..lifecycle import docker_stack
 from ..lifecycle import docker_stack_config as cfg
+from ..lifecycle.docker_stack_project import compose_for, read_state
 from ..wait import Deadline, poll
 from .world import StepFailed, expect
 
@@ -48,10 +48,10 @@ class DockerWorld:
         return build_context(self.env)
 
     def compose(self) -> Any:
-        state = docker_stack.read_state(self.ctx)
+        state = read_state(self.ctx)
         expect(state is not None, "no docker stack state in the private data dir")
         assert state is not None
-        return docker_stack.compose_for(self.ctx, state, cfg.choose_images({}, engine_images()), llm_double=True)
+        return compose_for(self.ctx, state, cfg.choose_images({}, engine_images()), llm_double=True)
 
     def api(self, timeout: float = 15.0) -> ApiClient:
         return ApiClient(self.url, self.key or None, timeout)
@@ -105,7 +105,7 @@ def worker_addresses(w: DockerWorld) -> dict[str, str]:
     try:
         found = {}
         for name in engine.containers_labelled(f"com.docker.compose.service={cfg.WORKER}"):
-            if not name.startswith(f"{docker_stack.read_state(w.ctx).project}-"):  # type: ignore[union-attr]
+            if not name.startswith(f"{read_state(w.ctx).project}-"):  # type: ignore[union-attr]
                 continue
             networks = (engine.inspect(name).get("NetworkSettings") or {}).get("Networks") or {}
             found.update({str(n.get("IPAddress")): name for n in networks.values() if n.get("IPAddress")})
@@ -176,7 +176,7 @@ def crash_main_process(w: DockerWorld, service: str, during: Callable[[], list[s
 
     Returns (the killed pid, the new restart count, the job ids `during` had accepted)."""
     engine = Engine.connect()
-    name = f"{docker_stack.read_state(w.ctx).project}-{service}-1"  # type: ignore[union-attr]
+    name = f"{read_state(w.ctx).project}-{service}-1"  # type: ignore[union-attr]
     try:
         before = engine.container(name)
         expect(before is not None and before.running and before.pid > 0, f"{name} is not running")

@@ -33,8 +33,8 @@ from ..containers.compose_argv import build_exec_argv
 from ..containers.engine import Engine
 from ..context import Context
 from ..errors import NotRunningError, OpsError
-from ..lifecycle import docker_stack
 from ..lifecycle import docker_stack_config as cfg
+from ..lifecycle.docker_stack_project import compose_for, read_state
 from .stuck import PROCESSING_SQL, ProcessingJob, ScanError, ScanSide, row_to_job
 
 ENTRYPOINT = "/usr/local/bin/claude-mem-entrypoint"
@@ -183,9 +183,9 @@ class _ServerBundle:
 
 def open_access(ctx: Context) -> DockerJobsAccess:
     """The access to this data dir's docker stack; NotRunningError when none was started here."""
-    state = docker_stack.read_state(ctx)
+    state = read_state(ctx)
     if state is None:
         raise NotRunningError("no docker stack was started from this data dir (CLAUDE_MEM_STACK=docker)",
                               hint="cmem-ops stack up --docker")
-    compose = docker_stack.compose_for(ctx, state, cfg.choose_images({}, frozenset()))
+    compose = compose_for(ctx, state, cfg.choose_images({}, frozenset()))
     return DockerJobsAccess(ctx, compose, state.project, f"http://127.0.0.1:{state.server_port}", state.prefix)

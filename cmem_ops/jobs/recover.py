@@ -171,7 +171,7 @@ class RecoveryAccess(JobsAccess, Protocol):
 
 def open_access(ctx: Context, *, docker: bool = False) -> RecoveryAccess:
     """The docker stack's access with `docker` (or CLAUDE_MEM_STACK=docker), else the native stack's."""
-    from ..lifecycle.docker_stack import wants_docker
+    from ..lifecycle.docker_stack_project import wants_docker
 
     if wants_docker(ctx, docker):
         from . import docker_stack

@@ -10,8 +10,8 @@ the engine is touched. down keeps the volumes and secrets unless `purge_data`.
 This module holds the four commands and their results (the JSON schemas name these types here). Its
 siblings hold the rest: docker_stack_config.py the pure decisions (state, secrets, images, compose
 variables), docker_stack_project.py this data dir's files and the Compose bound to them,
-docker_stack_ready.py the waits that name a failed service. The names callers reach through this module
-(read_state, compose_for, existing, wait_ready, ...) are re-exported from those siblings.
+docker_stack_ready.py the waits that name a failed service. Each name has one home: callers import
+read_state, compose_for, existing, wait_ready, ... from the sibling that defines it, not through here.
 """
 
 from __future__ import annotations
@@ -30,26 +30,8 @@ from ..probes.base import ProbeResult
 from ..wait import Deadline
 from . import docker_stack_config as cfg
 from .docker_stack_config import ImageChoice
-from .docker_stack_project import (
-    KEY_STACK,
-    compose_for,
-    ensure_secrets,
-    ensure_state,
-    existing,
-    image_settings,
-    locate_asset,
-    read_secrets,
-    read_state,
-    wants_docker,
-)
-from .docker_stack_ready import LOG_TAIL, log_tail, start_naming_failure, wait_ready
-
-__all__ = [
-    "KEY_STACK", "LOG_TAIL", "UP_TIMEOUT_S", "DockerStackDown", "DockerStackStatus", "DockerStackUp", "ServiceState",
-    "check_docker_rules", "compose_for", "down", "ensure_secrets", "ensure_state", "existing", "image_settings",
-    "locate_asset", "log_tail", "logs", "read_secrets", "read_state", "status", "summarize", "up", "wait_ready",
-    "wants_docker",
-]
+from .docker_stack_project import compose_for, ensure_secrets, ensure_state, image_settings, read_state
+from .docker_stack_ready import start_naming_failure, wait_ready
 
 UP_TIMEOUT_S = 180.0
 

@@ -182,7 +182,7 @@ def build_bundle(ctx: Context, output: Path | None = None, *, timeout: float = 1
     With `docker` (or CLAUDE_MEM_STACK=docker, or a docker stack started from this data dir) it also holds
     the docker stack's part (support_bundle_docker.py); its secret files' values are scrubbed always.
     """
-    from . import docker_stack
+    from .docker_stack_project import read_state, wants_docker
     from .support_bundle_docker import docker_parts, stack_secrets
 
     t0 = time.monotonic()
@@ -219,7 +219,7 @@ def build_bundle(ctx: Context, output: Path | None = None, *, timeout: float = 1
 
         add("logs/store-docker.log", "the docker-mode store's log",
             lambda: "\n".join(store_service.docker_logs(ctx, log_lines)) + "\n")
-    if docker_stack.wants_docker(ctx, docker) or docker_stack.read_state(ctx) is not None:
+    if wants_docker(ctx, docker) or read_state(ctx) is not None:
         say("reading the docker stack: compose ps, each service's logs, the compose files, state.json...")
         for name, what, produce in docker_parts(ctx, log_lines):
             add(name, what, produce)

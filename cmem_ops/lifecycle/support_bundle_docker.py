@@ -11,8 +11,8 @@ import shlex
 from collections.abc import Callable
 
 from ..context import Context
-from . import docker_stack
 from . import docker_stack_config as cfg
+from .docker_stack_project import existing, read_state
 
 Part = tuple[str, str, Callable[[], str | None]]
 
@@ -51,11 +51,11 @@ def stack_secrets(ctx: Context) -> set[str]:
 
 def docker_parts(ctx: Context, log_lines: int) -> list[Part]:
     """The bundle entries of this data dir's docker stack (none when no stack was started here)."""
-    state = docker_stack.read_state(ctx)
+    state = read_state(ctx)
     if state is None:
         return [("docker/README.txt", "the docker stack",
                  lambda: f"no docker stack was started from {ctx.paths.data_dir}\n")]
-    _, compose = docker_stack.existing(ctx)
+    _, compose = existing(ctx)
     parts: list[Part] = [
         ("docker/compose-ps.json", f"docker compose -p {state.project} ps --all --format json",
          lambda: compose.ps_text(all_=True)),

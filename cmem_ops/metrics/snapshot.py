@@ -104,16 +104,16 @@ def native_sources(ctx: Context) -> Sources:
 
 def docker_sources(ctx: Context) -> Sources:
     """The docker stack's store and Postgres on their loopback publication (state.json), its server's port."""
-    from ..lifecycle import docker_stack
     from ..lifecycle import docker_stack_config as cfg
+    from ..lifecycle.docker_stack_project import read_secrets, read_state
     from ..redis_url import parse_redis_url
 
-    state = docker_stack.read_state(ctx)
+    state = read_state(ctx)
     if state is None:
         return Sources(None, cfg.DEFAULT_PREFIX, None, None, "no docker stack was started from this data dir "
                                                              "(cmem-ops stack up --docker)")
     server = f"http://127.0.0.1:{state.server_port}"
-    passwords = docker_stack.read_secrets(ctx)
+    passwords = read_secrets(ctx)
     if not state.published or passwords is None:
         return Sources(None, state.prefix, None, server,
                        "the docker stack's store and Postgres are not published on loopback "
@@ -128,7 +128,7 @@ def collect(ctx: Context, timeout: float = 2.0, docker: bool = False) -> Metrics
 
     `docker` (or CLAUDE_MEM_STACK=docker): the docker stack's sources (docker_sources).
     """
-    from ..lifecycle.docker_stack import wants_docker
+    from ..lifecycle.docker_stack_project import wants_docker
 
     sources = docker_sources(ctx) if wants_docker(ctx, docker) else native_sources(ctx)
     prefix = sources.prefix

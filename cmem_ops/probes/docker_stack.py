@@ -16,8 +16,8 @@ from ..containers.compose_argv import build_exec_argv, build_logs_argv, build_se
 from ..containers.compose_output import ComposeService
 from ..context import Context
 from ..errors import OpsError
-from ..lifecycle import docker_stack
 from ..lifecycle import docker_stack_config as cfg
+from ..lifecycle.docker_stack_project import compose_for, read_state
 from .base import Group, ProbeResult, Status, Stopwatch, skipped
 
 UP_HINT = "cmem-ops stack up --docker"
@@ -30,10 +30,10 @@ SMOKE_DIR = "/cmem-ops-smoke"
 
 
 def _compose(ctx: Context) -> Compose | None:
-    state = docker_stack.read_state(ctx)
+    state = read_state(ctx)
     if state is None:
         return None
-    return docker_stack.compose_for(ctx, state, cfg.choose_images({}, frozenset()))
+    return compose_for(ctx, state, cfg.choose_images({}, frozenset()))
 
 
 def _logs_hint(compose: Compose, service: str) -> str:
@@ -196,7 +196,7 @@ def postgres_probes(ctx: Context, timeout: float) -> list[ProbeResult]:
 def server_probes(ctx: Context, timeout: float) -> tuple[list[ProbeResult], str | None]:
     """The server and worker containers; the published URL for the HTTP probes (None when not started)."""
     compose = _compose(ctx)
-    state = docker_stack.read_state(ctx)
+    state = read_state(ctx)
     if compose is None or state is None:
         return _not_started(Group.SERVER), None
     try:

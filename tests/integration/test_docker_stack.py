@@ -23,8 +23,8 @@ from cmem_ops.e2e.docker import STEPS
 from cmem_ops.errors import OpsError
 from cmem_ops.http_client import HttpError, request
 from cmem_ops.images.recipes import CLAUDE_MEM_TAG, POSTGRES_TAG, VALKEY_TAG
-from cmem_ops.lifecycle import docker_stack
 from cmem_ops.lifecycle.docker_stack_config import StackSecrets, choose_images, render_secret_files
+from cmem_ops.lifecycle.docker_stack_project import compose_for, read_state
 from cmem_ops.runner import SubprocessRunner
 from cmem_ops.schemas import read_schema
 from tests.support import REPO, free_port, run_cli, user_env
@@ -186,8 +186,7 @@ def test_cli_up_status_logs_down_keeps_volumes_until_purged(env):
         assert smoke.returncode == 0 and store["bullmq"]["status"] == "ok", smoke.stdout
         assert "node-bullmq 5.81.5 on the image's bun" in store["bullmq"]["summary"]
         # Lua refused (an ACL denying @scripting): FAIL naming the docker commands; the smoke is not tried.
-        stack_compose = docker_stack.compose_for(build_context(env), docker_stack.read_state(build_context(env)),
-                                                 choose_images({}, frozenset()))
+        stack_compose = compose_for(build_context(env), read_state(build_context(env)), choose_images({}, frozenset()))
         cli = 'REDISCLI_AUTH="$(cat /run/secrets/valkey-password)" valkey-cli --no-auth-warning ACL SETUSER default '
         try:
             stack_compose.exec("valkey", ["sh", "-c", cli + "-@scripting"])
