@@ -234,13 +234,15 @@ def file_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> lis
 
 def queue_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> list[ProbeResult]:
     """Backlog per lane, failed jobs, Postgres/BullMQ divergence (probes/queue.py); on the docker stack,
-    the stuck jobs read inside its containers."""
+    the stuck jobs and the same judges read inside its containers (probes/docker_queue.py)."""
     from ..lifecycle.postgres import database_url
 
     if docker_stack_mode(ctx):
+        from ..probes import docker_queue
         from ..probes import docker_stack as docker_probes
 
-        return [docker_probes.stuck_jobs_probe(ctx, _op_budget(deadline, 10.0))]
+        return [*docker_queue.queue_probes(ctx, lambda: _op_budget(deadline, 10.0)),
+                docker_probes.stuck_jobs_probe(ctx, _op_budget(deadline, 10.0))]
 
     try:
         url = database_url(ctx)

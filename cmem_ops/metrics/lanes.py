@@ -168,25 +168,53 @@ def parse_reads(replies: list[Reply]) -> tuple[dict[str, int], list[str]]:
     return counts, ids
 
 
-def read_lanes(conn: StoreConnection, prefix: str, now_ms: float, queues: tuple[str, ...] = QUEUES
-               ) -> list[LaneStats]:
-    """Every lane in three pipelined round trips plus one CLIENT LIST (RESP and socket errors propagate)."""
-    names = read_client_names(conn)
-    plans = [plan_reads(prefix, q) for q in queues]
-    replies = _raise_errors(conn.pipeline(*[c for plan in plans for c in plan]))
-    parsed, at = [], 0
-    for plan in plans:
-        parsed.append(parse_reads(replies[at:at + len(plan)]))
-        at += len(plan)
-    stamps_wanted = [(i, f"{prefix}:{q}:{job_id}") for i, (q, (_, ids)) in enumerate(zip(queues, parsed, strict=True))
-                     for job_id in ids]
-    stamps = _raise_errors(conn.pipeline(*[("HGET", key, "timestamp") for _, key in stamps_wanted])) \
-        if stamps_wanted else []
+class LaneReplies(NamedTuple):
+    """The parsed count replies of every lane: per queue, counts by state and its candidate oldest job ids."""
+
+    prefix: str
+    queues: tuple[str, ...]
+    parsed: list[tuple[dict[str, int], list[str]]]
+
+
+def plan_lane_reads(prefix: str, queues: tuple[str, ...] = QUEUES) -> list[tuple[str | int, ...]]:
+    """plan_reads() of every lane, one after the other, in `queues` order (pure)."""
+    return [command for queue in queues for command in plan_reads(prefix, queue)]
+
+
+def parse_lane_reads(prefix: str, queues: tuple[str, ...], replies: list[Reply]) -> LaneReplies:
+    """The replies to plan_lane_reads() split per lane and parsed; ValueError when some are missing (pure)."""
+    width = len(plan_reads(prefix, queues[0])) if queues else 0
+    if len(replies) != width * len(queues):
+        raise ValueError(f"{len(replies)} replies to {width * len(queues)} lane reads")
+    return LaneReplies(prefix, queues, [parse_reads(replies[i * width:(i + 1) * width]) for i in range(len(queues))])
+
+
+def plan_stamp_reads(lanes: LaneReplies) -> list[tuple[str | int, ...]]:
+    """HGET <job> timestamp of each lane's candidate oldest jobs, in lane order; empty when none wait (pure)."""
+    return [("HGET", f"{lanes.prefix}:{queue}:{job_id}", "timestamp")
+            for queue, (_, ids) in zip(lanes.queues, lanes.parsed, strict=True) for job_id in ids]
+
+
+def build_lane_stats(lanes: LaneReplies, stamps: list[Reply], names: list[str] | None, now_ms: float
+                     ) -> list[LaneStats]:
+    """Every lane's LaneStats from its counts, the replies to plan_stamp_reads() and the CLIENT LIST names
+    (None: workers unknown) (pure)."""
+    owners = [i for i, (_, ids) in enumerate(lanes.parsed) for _ in ids]
     ages: dict[int, list[float]] = {}
-    for (i, _), stamp in zip(stamps_wanted, stamps, strict=True):
+    for i, stamp in zip(owners, stamps, strict=True):
         age = job_age_s(stamp if isinstance(stamp, bytes) else None, now_ms)
         if age is not None:
             ages.setdefault(i, []).append(age)
     return [LaneStats(q, counts, max(ages[i]) if i in ages else None,
-                      None if names is None else count_workers(names, prefix, q))
-            for i, (q, (counts, _)) in enumerate(zip(queues, parsed, strict=True))]
+                      None if names is None else count_workers(names, lanes.prefix, q))
+            for i, (q, (counts, _)) in enumerate(zip(lanes.queues, lanes.parsed, strict=True))]
+
+
+def read_lanes(conn: StoreConnection, prefix: str, now_ms: float, queues: tuple[str, ...] = QUEUES
+               ) -> list[LaneStats]:
+    """Every lane in two pipelined round trips plus one CLIENT LIST (RESP and socket errors propagate)."""
+    names = read_client_names(conn)
+    lanes = parse_lane_reads(prefix, queues, _raise_errors(conn.pipeline(*plan_lane_reads(prefix, queues))))
+    stamp_reads = plan_stamp_reads(lanes)
+    stamps = _raise_errors(conn.pipeline(*stamp_reads)) if stamp_reads else []
+    return build_lane_stats(lanes, stamps, names, now_ms)
