@@ -1,0 +1,129 @@
+"""The docker doctor's queue group against a real engine: backlog per lane, failed jobs and divergence
+judged from inside the stack's containers (probes/docker_queue.py).
+
+One stack (1 worker, store and Postgres published for divergence). The workers are stopped by hand, a
+real event is posted through the server: its job waits in the event lane, and the doctor says FAIL with
+the docker stack's fix; the workers started again take it and the backlog is OK.
+Needs an engine with compose v2 (ci/docker-engine.sh start) and the images `cmem-ops images build`
+makes; without them the test skips with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+import pytest
+
+from cmem_ops.claudemem.api import ApiClient, build_event
+from cmem_ops.claudemem.apikeys import parse_api_key
+from cmem_ops.context import build_context
+from cmem_ops.jobs.docker_stack import CLI_ENV, ENTRYPOINT
+from cmem_ops.lifecycle import docker_stack_config as cfg
+from cmem_ops.lifecycle.docker_stack_project import compose_for, read_state
+from cmem_ops.wait import Deadline, poll
+from tests.integration.test_docker_stack import DOCKER_CONFIG, engine_or_skip
+from tests.support import run_cli, user_env
+
+pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """A running docker stack in a private data dir (1 worker; store and Postgres on loopback)."""
+    engine_or_skip().close()
+    env = user_env(tmp_path_factory.mktemp("docker-doctor-queue"), DOCKER_CONFIG=DOCKER_CONFIG,
+                   CMEM_STACK_PUBLISH_STORES="1", CLAUDE_MEM_STACK="docker",
+                   OPENROUTER_API_KEY="sk-or-v1-" + secrets.token_hex(24))  # a provider, so workers serve lanes
+    env = {k: v for k, v in env.items() if not k.startswith("CMEM_STACK_") or k == "CMEM_STACK_PUBLISH_STORES"}
+    up = run_cli(env, "stack", "up", "--docker", "--workers", "1", "--json", timeout=300)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield env
+    finally:
+        down = run_cli(env, "stack", "down", "--docker", "--purge-data", timeout=240)
+        assert down.returncode == 0, down.stdout + down.stderr
+
+
+def queue_doctor(env: dict[str, str]) -> tuple[int, dict[str, dict[str, Any]]]:
+    """`doctor --only queue --json`: its exit code and results by name."""
+    out = run_cli({**env, "CMEM_OPS_BACKLOG_MAX_AGE_S": "1"}, "doctor", "--only", "queue", "--json", timeout=120)
+    assert out.stdout.strip(), out.stderr
+    return out.returncode, {r["name"]: r for r in json.loads(out.stdout)["data"]["results"]}
+
+
+def test_dead_workers_leave_a_backlog_fail_with_the_docker_fix_and_running_workers_clear_it(stack):
+    ctx = build_context(stack)
+    state = read_state(ctx)
+    assert state is not None
+    compose = compose_for(ctx, state, cfg.choose_images({}, frozenset()))
+    label = f"{state.project}/valkey prefix {state.prefix}"
+
+    def healthy() -> dict[str, dict[str, Any]] | None:
+        _, results = queue_doctor(stack)
+        return results if results["backlog event"]["data"]["workers"] else None
+
+    # Workers running, nothing waiting: every lane OK, read inside the store container.
+    results = poll(healthy, Deadline.after(90), what="a worker of the event lane in CLIENT LIST", interval=1.0,
+                   max_interval=3.0)
+    assert {n: results[n]["status"] for n in ("backlog event", "backlog summary", "failed jobs", "divergence",
+                                              "stuck jobs")} == dict.fromkeys(
+        ("backlog event", "backlog summary", "failed jobs", "divergence", "stuck jobs"), "ok"), results
+    assert results["backlog event"]["target"] == label
+    assert results["backlog event"]["data"]["queue"] == "server_beta_generate_event"
+    assert "agree on" in results["divergence"]["summary"]
+
+    compose.stop_services([cfg.WORKER], timeout=60)
+    try:
+        key = parse_api_key(compose.exec(cfg.SERVER, [ENTRYPOINT, "server", "api-key", "create", "--scope",
+                                                      "memories:read,memories:write", "--name", "doctor-queue"],
+                                         env=CLI_ENV, timeout=90))
+        api = ApiClient(f"http://127.0.0.1:{state.server_port}", key.key, timeout=30)
+        posted = api.post_event(build_event(key.project_id, payload={"tool": "Read", "case": "dead-workers"}))
+        assert posted.status == 201, posted.text
+
+        def failing() -> tuple[int, dict[str, dict[str, Any]]] | None:
+            code, results = queue_doctor(stack)
+            return (code, results) if results["backlog event"]["status"] == "fail" else None
+
+        code, results = poll(failing, Deadline.after(90), what="a backlog FAIL on the event lane", interval=1.0,
+                             max_interval=3.0)
+        event = results["backlog event"]
+        assert code != 0 and event["data"]["workers"] == 0 and event["data"]["counts"]["waiting"] == 1, event
+        assert "no live worker: nothing will process them" in event["summary"]
+        assert event["hint"] == (f"cmem-ops stack up --docker --workers 1   (workers stopped by hand: docker compose "
+                                 f"{' '.join(f'-f {f}' for f in compose.project.files)} -p {state.project} start "
+                                 f"{cfg.WORKER})")
+        assert results["backlog summary"]["status"] == "ok"
+        # The text report names the lane and the fix too.
+        text = run_cli({**stack, "CMEM_OPS_BACKLOG_MAX_AGE_S": "1"}, "doctor", "--only", "queue", timeout=120)
+        assert "backlog event" in text.stdout and "cmem-ops stack up --docker --workers 1" in text.stdout, text.stdout
+    finally:
+        compose.start_services([cfg.WORKER], timeout=60)
+
+    def cleared() -> dict[str, dict[str, Any]] | None:
+        _, results = queue_doctor(stack)
+        event = results["backlog event"]
+        return results if event["status"] == "ok" and event["data"]["workers"] else None
+
+    results = poll(cleared, Deadline.after(120), what="the restarted worker to take the waiting job", interval=1.0,
+                   max_interval=3.0)
+    assert results["backlog event"]["data"]["counts"]["waiting"] == 0
+
+
+def test_a_stopped_store_is_a_skip_naming_the_exec_that_shows_why(stack):
+    ctx = build_context(stack)
+    state = read_state(ctx)
+    assert state is not None
+    compose = compose_for(ctx, state, cfg.choose_images({}, frozenset()))
+    compose.stop_services(["valkey"], timeout=60)
+    try:
+        _, results = queue_doctor(stack)
+        queue = results["queue"]
+        assert queue["status"] == "skip" and "the store container did not answer" in queue["summary"], queue
+        assert f"-p {state.project} exec -T valkey sh -c" in queue["hint"] and "valkey-cli" in queue["hint"]
+        password = (cfg.secrets_dir(ctx.paths) / "valkey-password").read_text().strip()
+        assert password not in json.dumps(results)
+    finally:
+        compose.start_services(["valkey"], timeout=60)
