@@ -35,7 +35,8 @@ def stack(tmp_path_factory):
     engine_or_skip().close()
     env = user_env(tmp_path_factory.mktemp("docker-doctor-queue"), DOCKER_CONFIG=DOCKER_CONFIG,
                    CMEM_STACK_PUBLISH_STORES="1", CLAUDE_MEM_STACK="docker",
-                   OPENROUTER_API_KEY="sk-or-v1-" + secrets.token_hex(24))  # a provider, so workers serve lanes
+                   CLAUDE_MEM_SERVER_PROVIDER="openrouter",  # with no provider a worker serves no lane
+                   OPENROUTER_API_KEY="sk-or-v1-" + secrets.token_hex(24))
     env = {k: v for k, v in env.items() if not k.startswith("CMEM_STACK_") or k == "CMEM_STACK_PUBLISH_STORES"}
     up = run_cli(env, "stack", "up", "--docker", "--workers", "1", "--json", timeout=300)
     try:
