@@ -20,11 +20,11 @@ import json
 import re
 import shlex
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..containers.compose import Compose
-from ..containers.compose_argv import ComposeProject, build_exec_argv, build_service_argv, format_argv
+from ..containers.compose_argv import build_exec_argv, format_argv
 from ..context import Context
 from ..errors import OpsError
 from ..lifecycle import docker_stack_config as cfg
@@ -36,6 +36,9 @@ from .queue import RECOVER, START_WORKERS, judge_divergence, judge_failed, judge
 
 SAFE_ARG = re.compile(r"[A-Za-z0-9_:.+=/-]+")
 NATIVE_LOGS = "cmem-ops logs worker -n 100"
+# The variables compose/stack*.yml require (`:?`): a by-hand `docker compose` without them fails to
+# interpolate the file. None is a secret (a directory, loopback ports).
+REQUIRED_VARS = ("CMEM_STACK_SECRETS_DIR", "CMEM_STACK_VALKEY_PORT", "CMEM_STACK_POSTGRES_PORT")
 
 
 def _quote_arg(arg: str) -> str:
@@ -130,7 +133,13 @@ def read_docker_lanes(compose: Compose, prefix: str, timeout: float, now_ms: flo
     return lanes_mod.build_lane_stats(lanes, stamps, parse_cli_client_list(rest), now_ms)
 
 
-def format_docker_hint(hint: str | None, project: ComposeProject | None) -> str | None:
+def format_by_hand(env: Mapping[str, str], argv: Sequence[str]) -> str:
+    """`argv` as a command to paste, preceded by the variables the stack's compose files require (pure)."""
+    assignments = [f"{k}={shlex.quote(env[k])}" for k in REQUIRED_VARS if env.get(k)]
+    return " ".join([*assignments, format_argv(argv)])
+
+
+def format_docker_hint(hint: str | None) -> str | None:
     """A judge's native hint as the docker stack's command: workers are containers, jobs and logs take
     --docker (pure)."""
     if hint is None:
@@ -139,10 +148,7 @@ def format_docker_hint(hint: str | None, project: ComposeProject | None) -> str 
     if more:
         return f"cmem-ops stack up --docker --workers {more.group(1)}"
     if hint == START_WORKERS:
-        up = "cmem-ops stack up --docker --workers 1"
-        if project is None:
-            return up
-        return f"{up}   (workers stopped by hand: {format_argv(build_service_argv(project, 'start', [cfg.WORKER]))})"
+        return "cmem-ops stack up --docker --workers 1"
     return hint.replace(RECOVER, f"{RECOVER} --docker").replace(
         NATIVE_LOGS, f"cmem-ops stack logs --docker {cfg.WORKER} -n 100")
 
@@ -158,20 +164,21 @@ def lane_probes(ctx: Context, timeout: float) -> list[ProbeResult]:
                             "data dir (the store group says so)", hint=UP_HINT, group=Group.QUEUE)]
     compose = compose_for(ctx, state, cfg.choose_images({}, frozenset()))
     label = f"{compose.project.name}/valkey prefix {state.prefix}"
-    by_hand = format_argv(build_exec_argv(compose.project, "valkey", ["sh", "-c", build_cli_script(
+    by_hand = format_by_hand(compose.env, build_exec_argv(compose.project, "valkey", ["sh", "-c", build_cli_script(
         lanes_mod.plan_lane_reads(state.prefix))]))
     try:
         lanes = read_docker_lanes(compose, state.prefix, timeout, time.time() * 1000)
     except OpsError as exc:  # the container is not there or not running: the store group names the cause
+        why = exc.message.rpartition("` ")[2]  # compose.py's message starts with the whole argv, in the hint
         return [ProbeResult("queue", label, Status.SKIP, f"not checked: the store container did not answer: "
-                            f"{exc.message[-200:]}", hint=f"{by_hand}   (then: {UP_HINT})",
+                            f"{why[-200:]}", hint=f"{by_hand}   (then: {UP_HINT})",
                             group=Group.QUEUE).timed(sw.ms)]
     except (RespError, ValueError) as exc:
         return [ProbeResult("queue", label, Status.FAIL, f"the lanes could not be read in the store container: "
                             f"{exc}", hint=f"see why: {by_hand}", group=Group.QUEUE).timed(sw.ms)]
     threshold = max_age(ctx)
     results = [judge_lane(lane, label, threshold) for lane in lanes] + [judge_failed(lanes, label)]
-    return [r._replace(hint=format_docker_hint(r.hint, compose.project)).timed(sw.ms) for r in results]
+    return [r._replace(hint=format_docker_hint(r.hint)).timed(sw.ms) for r in results]
 
 
 def divergence_probe(ctx: Context, timeout: float) -> ProbeResult:
@@ -194,7 +201,7 @@ def divergence_probe(ctx: Context, timeout: float) -> ProbeResult:
     if generation is None:
         return judge_divergence(0, 0, "the published Postgres is not known", label).timed(sw.ms)
     result = judge_divergence(generation.divergent, generation.checked, generation.error, label)
-    return result._replace(hint=format_docker_hint(result.hint, None)).timed(sw.ms)
+    return result._replace(hint=format_docker_hint(result.hint)).timed(sw.ms)
 
 
 def queue_probes(ctx: Context, budget: Callable[[], float]) -> list[ProbeResult]:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from cmem_ops.containers.compose_argv import ComposeProject
 from cmem_ops.context import build_context
 from cmem_ops.lifecycle.docker_stack_config import StackState, format_state
 from cmem_ops.metrics import lanes
@@ -16,6 +15,7 @@ from cmem_ops.probes.base import Status
 from cmem_ops.probes.docker_queue import (
     build_cli_script,
     divergence_probe,
+    format_by_hand,
     format_cli_line,
     format_docker_hint,
     parse_cli_client_list,
@@ -29,7 +29,6 @@ CLIS = ("valkey-cli-8.1", "redis-cli-7.0")
 PREFIX = "claude_mem_stack"
 NOW_MS = 1764630100000.0
 READS = lanes.plan_lane_reads(PREFIX)
-PROJECT = ComposeProject((Path("/srv/stack.yml"),), "cmem-abc")
 
 
 def fixture(cli: str, case: str) -> str:
@@ -112,18 +111,25 @@ def test_a_null_stamp_is_none_and_a_quoted_client_list_is_read_too():
 
 
 def test_the_judges_hints_become_the_docker_stacks_commands():
-    assert format_docker_hint(None, PROJECT) is None
-    assert format_docker_hint("cmem-ops worker start --count 3", PROJECT) == "cmem-ops stack up --docker --workers 3"
-    start = format_docker_hint("cmem-ops worker start", PROJECT)
-    assert start == ("cmem-ops stack up --docker --workers 1   (workers stopped by hand: "
-                     "docker compose -f /srv/stack.yml -p cmem-abc start claude-mem-worker)")
-    assert format_docker_hint("cmem-ops jobs recover   (and read why: cmem-ops logs worker -n 100)", PROJECT) == \
+    assert format_docker_hint(None) is None
+    assert format_docker_hint("cmem-ops worker start --count 3") == "cmem-ops stack up --docker --workers 3"
+    assert format_docker_hint("cmem-ops worker start") == "cmem-ops stack up --docker --workers 1"
+    assert format_docker_hint("cmem-ops jobs recover   (and read why: cmem-ops logs worker -n 100)") == \
         "cmem-ops jobs recover --docker   (and read why: cmem-ops stack logs --docker claude-mem-worker -n 100)"
     dead = lanes.LaneStats(lanes.EVENT_QUEUE, {"waiting": 4, "failed": 1}, 300.0, 0)
     verdict = judge_lane(dead, "cmem-abc/valkey", 120.0)
     assert verdict.status is Status.FAIL and verdict.name == "backlog event"
-    assert format_docker_hint(verdict.hint, PROJECT) == start
-    assert format_docker_hint(judge_failed([dead], "x").hint, PROJECT).startswith("cmem-ops jobs recover --docker")
+    assert format_docker_hint(verdict.hint) == "cmem-ops stack up --docker --workers 1"
+    assert (format_docker_hint(judge_failed([dead], "x").hint) or "").startswith("cmem-ops jobs recover --docker")
+
+
+def test_a_by_hand_command_carries_the_variables_the_compose_files_require():
+    argv = ["docker", "compose", "-f", "/srv/stack.yml", "-p", "cmem-abc", "exec", "-T", "valkey", "sh", "-c", "x y"]
+    env = {"CMEM_STACK_SECRETS_DIR": "/home/u/.claude-mem/docker-stack/secrets", "CMEM_STACK_VALKEY_PORT": "41001",
+           "CMEM_STACK_SERVER_PORT": "41000"}
+    assert format_by_hand(env, argv) == ("CMEM_STACK_SECRETS_DIR=/home/u/.claude-mem/docker-stack/secrets "
+                                         "CMEM_STACK_VALKEY_PORT=41001 docker compose -f /srv/stack.yml -p cmem-abc "
+                                         "exec -T valkey sh -c 'x y'")
 
 
 def test_divergence_on_an_unpublished_stack_is_a_skip_saying_how_to_publish(tmp_path):
