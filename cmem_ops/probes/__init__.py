@@ -19,4 +19,5 @@
     queue.py           queue health: backlog with no live worker, failed jobs, Postgres/BullMQ divergence
     stack.py           server and worker processes ours and alive, one queue prefix, stuck jobs, /v1/info hangs
     docker_stack.py    the docker stack (CLAUDE_MEM_STACK=docker): containers, PING/policy/pg_isready inside them
+    docker_queue.py    the docker stack's queue group: queue.py's judges on lanes read by valkey-cli in its store
 """
