@@ -29,6 +29,7 @@ from .compose_argv import (
     build_service_argv,
     build_up_argv,
     format_argv,
+    format_by_hand,
 )
 from .compose_output import ComposeService, format_compose_error, format_tail, parse_compose_ps, parse_compose_version
 
@@ -74,7 +75,7 @@ class Compose:
             return parse_compose_ps(out)
         except (ValueError, TypeError) as exc:
             raise ComposeError(f"cannot read `docker compose ps` output: {exc}",
-                               hint=f"run it by hand: {format_argv(build_ps_argv(self.project))}") from exc
+                               hint=f"run it by hand: {self.by_hand(build_ps_argv(self.project))}") from exc
 
     def ps_text(self, *, all_: bool = True, timeout: float = 30.0) -> str:
         """`compose ps --format json` as compose printed it (the support bundle keeps it verbatim)."""
@@ -142,8 +143,12 @@ class Compose:
         """Validate the compose files (variables resolved with this object's env)."""
         self._run(build_config_argv(self.project), timeout)
 
+    def by_hand(self, argv: Sequence[str]) -> str:
+        """`argv` (one of this project's) as a command a user can paste: with the variables it needs."""
+        return format_by_hand(self.project, self.env, argv)
+
     def _run(self, argv: list[str], timeout: float, hint_services: Sequence[str] = ()) -> str:
-        logs_hint = format_argv(build_logs_argv(self.project, hint_services, tail=50))
+        logs_hint = self.by_hand(build_logs_argv(self.project, hint_services, tail=50))
         try:
             done = self.runner.run(argv, timeout=timeout, env=self.env)
         except OpsTimeoutError as exc:

@@ -1,7 +1,8 @@
 """`docker compose` argv, built where a test can compare it by equality (pure; runs nothing).
 
 ComposeProject names the files, project and profiles; each build_*_argv returns the argv of one
-compose verb, and format_argv the copy-pasteable form that hints print. compose.py runs these argv;
+compose verb, and format_by_hand the form hints print: copy-pasteable, with the variables the files
+cannot be read without in front (compose refuses every verb while a `${VAR:?}` is unset). compose.py runs these argv;
 compose_output.py reads what compose prints back.
 """
 
@@ -17,12 +18,14 @@ DOCKER_CLI = "docker"
 
 @dataclass(frozen=True)
 class ComposeProject:
-    """Which compose files, under which project name, with which profiles enabled."""
+    """Which compose files, under which project name, with which profiles enabled; `required_env` names
+    the variables the files require (`${VAR:?}`), which a command printed for a user must set."""
 
     files: tuple[Path, ...]
     name: str
     profiles: tuple[str, ...] = ()
     docker: str = DOCKER_CLI
+    required_env: tuple[str, ...] = ()
 
 
 def build_base_argv(project: ComposeProject) -> list[str]:
@@ -123,3 +126,10 @@ def build_config_argv(project: ComposeProject, *, quiet: bool = True) -> list[st
 def format_argv(argv: Sequence[str]) -> str:
     """A copy-pasteable shell form of `argv` (pure)."""
     return shlex.join(argv)
+
+
+def format_by_hand(project: ComposeProject, env: Mapping[str, str], argv: Sequence[str]) -> str:
+    """`argv` as a user pastes it: `VAR=value ... docker compose ...`, each of the project's required
+    variables that `env` sets in front (pure)."""
+    assignments = [f"{key}={shlex.quote(env[key])}" for key in project.required_env if env.get(key)]
+    return " ".join([*assignments, format_argv(argv)])

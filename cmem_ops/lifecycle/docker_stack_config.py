@@ -46,6 +46,9 @@ POSTGRES_DB = "claude_mem"
 KEY_PUBLISH = "CMEM_STACK_PUBLISH_STORES"
 KEY_VALKEY_PORT = "CMEM_STACK_VALKEY_PORT"
 KEY_POSTGRES_PORT = "CMEM_STACK_POSTGRES_PORT"
+# The variables compose/stack*.yml require (`${VAR:?}`): a command printed for a user sets them
+# (containers/compose_argv.format_by_hand). None is a secret: a directory and loopback ports.
+REQUIRED_ENV = ("CMEM_STACK_SECRETS_DIR", KEY_VALKEY_PORT, KEY_POSTGRES_PORT)
 PUBLISH_FILE = "stack.publish.yml"
 DEFAULT_PREFIX = "claude_mem_stack"
 POSTGRES_USER = "claude_mem"

@@ -97,7 +97,7 @@ def compose_for(ctx: Context, state: StackState, images: list[ImageChoice], *, l
         llm_double=locate_asset("llm-double.mjs"))
     profiles = ("llm-double",) if llm_double else ()
     files = (locate_asset("stack.yml"), *((locate_asset(cfg.PUBLISH_FILE),) if state.published else ()))
-    return Compose(ComposeProject(files, state.project, profiles), ctx.runner, env)
+    return Compose(ComposeProject(files, state.project, profiles, required_env=cfg.REQUIRED_ENV), ctx.runner, env)
 
 
 def existing(ctx: Context) -> tuple[StackState, Compose]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..containers.compose import Compose
-from ..containers.compose_argv import build_logs_argv, format_argv
+from ..containers.compose_argv import build_logs_argv
 from ..errors import OpsError, ProcessError
 from ..wait import Deadline, poll
 
@@ -29,13 +29,13 @@ def start_naming_failure(compose: Compose, services: list[str], action: Callable
         rows = [s for s in compose.ps(all_=True) if s.service in services]
         bad = next((s.service for s in rows if not (s.running and s.health in ("", "healthy"))), services[0])
         raise ProcessError(f"{bad} did not become healthy: {exc.message}\n{log_tail(compose, bad)}",
-                           hint=f"look at it: {format_argv(build_logs_argv(compose.project, [bad], tail=100))}"
+                           hint=f"look at it: {compose.by_hand(build_logs_argv(compose.project, [bad], tail=100))}"
                            ) from exc
 
 
 def wait_ready(compose: Compose, service: str, count: int, deadline: Deadline, *, healthy: bool) -> None:
     """Poll `compose ps` until `count` containers of `service` run (and are healthy); fail fast on a crash."""
-    hint = f"look at it: {format_argv(build_logs_argv(compose.project, [service], tail=100))}"
+    hint = f"look at it: {compose.by_hand(build_logs_argv(compose.project, [service], tail=100))}"
 
     def ready() -> bool:
         rows = [s for s in compose.ps(all_=True) if s.service == service]

@@ -20,11 +20,11 @@ import json
 import re
 import shlex
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..containers.compose import Compose
-from ..containers.compose_argv import build_exec_argv, format_argv
+from ..containers.compose_argv import build_exec_argv
 from ..context import Context
 from ..errors import OpsError
 from ..lifecycle import docker_stack_config as cfg
@@ -36,9 +36,6 @@ from .queue import RECOVER, START_WORKERS, judge_divergence, judge_failed, judge
 
 SAFE_ARG = re.compile(r"[A-Za-z0-9_:.+=/-]+")
 NATIVE_LOGS = "cmem-ops logs worker -n 100"
-# The variables compose/stack*.yml require (`:?`): a by-hand `docker compose` without them fails to
-# interpolate the file. None is a secret (a directory, loopback ports).
-REQUIRED_VARS = ("CMEM_STACK_SECRETS_DIR", "CMEM_STACK_VALKEY_PORT", "CMEM_STACK_POSTGRES_PORT")
 
 
 def _quote_arg(arg: str) -> str:
@@ -133,12 +130,6 @@ def read_docker_lanes(compose: Compose, prefix: str, timeout: float, now_ms: flo
     return lanes_mod.build_lane_stats(lanes, stamps, parse_cli_client_list(rest), now_ms)
 
 
-def format_by_hand(env: Mapping[str, str], argv: Sequence[str]) -> str:
-    """`argv` as a command to paste, preceded by the variables the stack's compose files require (pure)."""
-    assignments = [f"{k}={shlex.quote(env[k])}" for k in REQUIRED_VARS if env.get(k)]
-    return " ".join([*assignments, format_argv(argv)])
-
-
 def format_docker_hint(hint: str | None) -> str | None:
     """A judge's native hint as the docker stack's command: workers are containers, jobs and logs take
     --docker (pure)."""
@@ -164,7 +155,7 @@ def lane_probes(ctx: Context, timeout: float) -> list[ProbeResult]:
                             "data dir (the store group says so)", hint=UP_HINT, group=Group.QUEUE)]
     compose = compose_for(ctx, state, cfg.choose_images({}, frozenset()))
     label = f"{compose.project.name}/valkey prefix {state.prefix}"
-    by_hand = format_by_hand(compose.env, build_exec_argv(compose.project, "valkey", ["sh", "-c", build_cli_script(
+    by_hand = compose.by_hand(build_exec_argv(compose.project, "valkey", ["sh", "-c", build_cli_script(
         lanes_mod.plan_lane_reads(state.prefix))]))
     try:
         lanes = read_docker_lanes(compose, state.prefix, timeout, time.time() * 1000)

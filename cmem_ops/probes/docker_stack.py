@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..containers.compose import Compose
-from ..containers.compose_argv import build_exec_argv, build_logs_argv, build_service_argv, format_argv
+from ..containers.compose_argv import build_exec_argv, build_logs_argv, build_run_argv, build_service_argv
 from ..containers.compose_output import ComposeService
 from ..context import Context
 from ..errors import OpsError
@@ -37,7 +37,7 @@ def _compose(ctx: Context) -> Compose | None:
 
 
 def _logs_hint(compose: Compose, service: str) -> str:
-    return f"{format_argv(build_logs_argv(compose.project, [service], tail=50))}   (then: {UP_HINT})"
+    return f"{compose.by_hand(build_logs_argv(compose.project, [service], tail=50))}   (then: {UP_HINT})"
 
 
 def _service_line(compose: Compose, rows: list[ComposeService], service: str, group: Group) -> ProbeResult:
@@ -107,7 +107,7 @@ def store_probes(ctx: Context, timeout: float, *, smoke: bool = False) -> list[P
 
 
 def _exec_hint(compose: Compose, service: str, script: str) -> str:
-    return format_argv(build_exec_argv(compose.project, service, ["sh", "-c", script]))
+    return compose.by_hand(build_exec_argv(compose.project, service, ["sh", "-c", script]))
 
 
 def lua_probe(ctx: Context, compose: Compose, timeout: float) -> ProbeResult:
@@ -119,7 +119,7 @@ def lua_probe(ctx: Context, compose: Compose, timeout: float) -> ProbeResult:
     if ok and len(parts) == 3 and parts[0] == "1" and parts[2] == "2":
         return ProbeResult("lua", label, Status.OK, "EVAL and EVALSHA work (valkey-cli in the container)",
                            group=Group.STORE).timed(sw.ms)
-    restart = format_argv(build_service_argv(compose.project, "restart", ["valkey"]))
+    restart = compose.by_hand(build_service_argv(compose.project, "restart", ["valkey"]))
     return ProbeResult("lua", label, Status.FAIL, f"EVAL/EVALSHA in the store container: {out[-200:] or 'no reply'}"
                        ": BullMQ cannot run without Lua", group=Group.STORE,
                        hint=f"remove any rename-command of EVAL/EVALSHA/SCRIPT (or ACL rule denying @scripting) from "
@@ -157,8 +157,8 @@ def smoke_probe(ctx: Context, compose: Compose, timeout: float) -> ProbeResult:
     script = build_smoke_script(new_smoke_prefix(), QUEUE, budget)
     code, out = compose.run_once(cfg.SERVER, ["-c", script], entrypoint="/bin/sh",
                                  volumes=[f"{workdir}:{SMOKE_DIR}:ro"], timeout=budget + 60)
-    by_hand = format_argv(["docker", "compose", "-p", compose.project.name, "run", "--rm", "--no-deps",
-                           "--entrypoint", "/bin/sh", "-v", f"{workdir}:{SMOKE_DIR}:ro", cfg.SERVER, "-c", script])
+    by_hand = compose.by_hand(build_run_argv(compose.project, cfg.SERVER, ["-c", script], entrypoint="/bin/sh",
+                                             volumes=[f"{workdir}:{SMOKE_DIR}:ro"]))
     try:
         outcome = parse_smoke_line(out)
     except (ValueError, KeyError, TypeError):

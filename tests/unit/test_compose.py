@@ -21,6 +21,7 @@ from cmem_ops.containers.compose_argv import (
     build_ps_argv,
     build_run_argv,
     build_up_argv,
+    format_by_hand,
 )
 from cmem_ops.containers.compose_output import Publisher, format_compose_error, parse_compose_ps, parse_compose_version
 from cmem_ops.containers.engine_status import docker_available, read_engine
@@ -296,3 +297,17 @@ def test_cp_argv_names_the_project():
     assert build_cp_argv(project, "valkey:/data/dump.rdb", "/tmp/x") == [
         "docker", "compose", "-f", "/s/stack.yml", "-f", "/s/stack.publish.yml", "-p", "cmem-1", "cp",
         "valkey:/data/dump.rdb", "/tmp/x"]
+
+
+def test_a_by_hand_command_carries_the_variables_the_compose_files_require():
+    # compose refuses every verb while a `${VAR:?}` of its files is unset: a printed command sets them first
+    required = ("CMEM_STACK_SECRETS_DIR", "CMEM_STACK_VALKEY_PORT", "CMEM_STACK_POSTGRES_PORT")
+    project = ComposeProject((Path("/srv/stack.yml"),), "cmem-abc", required_env=required)
+    env = {"CMEM_STACK_SECRETS_DIR": "/home/u/.claude-mem/docker stack/secrets", "CMEM_STACK_VALKEY_PORT": "41001",
+           "CMEM_STACK_SERVER_PORT": "41000"}  # not required: left out; the unset POSTGRES_PORT too
+    argv = build_exec_argv(project, "valkey", ["sh", "-c", "x y"])
+    assert format_by_hand(project, env, argv) == (
+        "CMEM_STACK_SECRETS_DIR='/home/u/.claude-mem/docker stack/secrets' CMEM_STACK_VALKEY_PORT=41001 "
+        "docker compose -f /srv/stack.yml -p cmem-abc exec -T valkey sh -c 'x y'")
+    assert Compose(project, runner=None, env=env).by_hand(argv) == format_by_hand(project, env, argv)  # type: ignore[arg-type]
+    assert format_by_hand(ComposeProject((Path("/m.yml"),), "m"), env, ["docker", "ps"]) == "docker ps"

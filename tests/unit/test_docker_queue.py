@@ -15,7 +15,6 @@ from cmem_ops.probes.base import Status
 from cmem_ops.probes.docker_queue import (
     build_cli_script,
     divergence_probe,
-    format_by_hand,
     format_cli_line,
     format_docker_hint,
     parse_cli_client_list,
@@ -121,15 +120,6 @@ def test_the_judges_hints_become_the_docker_stacks_commands():
     assert verdict.status is Status.FAIL and verdict.name == "backlog event"
     assert format_docker_hint(verdict.hint) == "cmem-ops stack up --docker --workers 1"
     assert (format_docker_hint(judge_failed([dead], "x").hint) or "").startswith("cmem-ops jobs recover --docker")
-
-
-def test_a_by_hand_command_carries_the_variables_the_compose_files_require():
-    argv = ["docker", "compose", "-f", "/srv/stack.yml", "-p", "cmem-abc", "exec", "-T", "valkey", "sh", "-c", "x y"]
-    env = {"CMEM_STACK_SECRETS_DIR": "/home/u/.claude-mem/docker-stack/secrets", "CMEM_STACK_VALKEY_PORT": "41001",
-           "CMEM_STACK_SERVER_PORT": "41000"}
-    assert format_by_hand(env, argv) == ("CMEM_STACK_SECRETS_DIR=/home/u/.claude-mem/docker-stack/secrets "
-                                         "CMEM_STACK_VALKEY_PORT=41001 docker compose -f /srv/stack.yml -p cmem-abc "
-                                         "exec -T valkey sh -c 'x y'")
 
 
 def test_divergence_on_an_unpublished_stack_is_a_skip_saying_how_to_publish(tmp_path):
