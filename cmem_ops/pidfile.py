@@ -54,6 +54,19 @@ def read_proc(pid: int, proc_root: Path = PROC_ROOT) -> ProcInfo | None:
     return _read_ps(pid)
 
 
+def read_environ(pid: int, proc_root: Path = PROC_ROOT) -> dict[str, str] | None:
+    """The environment `pid` was started with (/proc/PID/environ), or None when it cannot be read.
+
+    It may hold secrets: callers judge it and print none of its values.
+    """
+    try:
+        raw = (proc_root / str(pid) / "environ").read_bytes()
+    except OSError:  # gone, not ours (EACCES), or no /proc
+        return None
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {key.decode("utf-8", "replace"): value.decode("utf-8", "replace") for key, value in pairs}
+
+
 def _read_linux_proc(pid: int, proc_root: Path) -> ProcInfo | None:
     base = proc_root / str(pid)
     try:

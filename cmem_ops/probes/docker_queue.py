@@ -23,8 +23,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..claudemem.env import PROVIDER_KEYS
 from ..containers.compose import Compose
-from ..containers.compose_argv import build_exec_argv
+from ..containers.compose_argv import build_exec_argv, build_service_argv
 from ..context import Context
 from ..errors import OpsError
 from ..lifecycle import docker_stack_config as cfg
@@ -32,10 +33,27 @@ from ..metrics import lanes as lanes_mod
 from ..resp import Reply, RespError, classify_error
 from .base import Group, ProbeResult, Status, Stopwatch
 from .docker_stack import UP_HINT, VALKEY_CLI
-from .queue import RECOVER, START_WORKERS, judge_divergence, judge_failed, judge_lane, max_age
+from .queue import (
+    RECOVER,
+    START_WORKERS,
+    IdleWorkers,
+    judge_divergence,
+    judge_failed,
+    judge_idle_workers,
+    judge_lane,
+    max_age,
+)
 
 SAFE_ARG = re.compile(r"[A-Za-z0-9_:.+=/-]+")
 NATIVE_LOGS = "cmem-ops logs worker -n 100"
+# In a worker container, with claude-mem.env sourced as its entrypoint does: the provider, and which of
+# the provider key variables are set (names only: no value leaves the container).
+_KEY_NAMES = sorted({k for keys in PROVIDER_KEYS.values() for k in keys})
+# (`.` of a missing file ends a POSIX sh, hence the -r test.)
+SECRET_ENV = "/run/secrets/claude-mem.env"
+PROVIDER_SCRIPT = (f'[ -r {SECRET_ENV} ] && . {SECRET_ENV}; '
+                   'echo "CLAUDE_MEM_SERVER_PROVIDER=${CLAUDE_MEM_SERVER_PROVIDER:-}"; '
+                   + "".join(f'[ -n "${{{k}:-}}" ] && echo {k}=set; ' for k in _KEY_NAMES) + "true")
 
 
 def _quote_arg(arg: str) -> str:
@@ -168,8 +186,29 @@ def lane_probes(ctx: Context, timeout: float) -> list[ProbeResult]:
         return [ProbeResult("queue", label, Status.FAIL, f"the lanes could not be read in the store container: "
                             f"{exc}", hint=f"see why: {by_hand}", group=Group.QUEUE).timed(sw.ms)]
     threshold = max_age(ctx)
-    results = [judge_lane(lane, label, threshold) for lane in lanes] + [judge_failed(lanes, label)]
+    unserved = any(lane.workers == 0 and lane.waiting for lane in lanes)
+    idle = idle_worker_containers(compose, timeout) if unserved else None
+    results = [judge_lane(lane, label, threshold, idle) for lane in lanes] + [judge_failed(lanes, label)]
     return [r._replace(hint=format_docker_hint(r.hint)).timed(sw.ms) for r in results]
+
+
+def parse_provider_env(text: str) -> dict[str, str]:
+    """PROVIDER_SCRIPT's `NAME=value` lines as a mapping; an empty value is left out (pure)."""
+    pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs if value.strip()}
+
+
+def idle_worker_containers(compose: Compose, timeout: float) -> IdleWorkers | None:
+    """The running worker containers, judged from what their bundle is given (None when unreadable)."""
+    try:
+        running = sum(1 for s in compose.ps() if s.service == cfg.WORKER and s.running)
+        env = parse_provider_env(compose.exec(cfg.WORKER, ["sh", "-c", PROVIDER_SCRIPT], timeout=timeout)) \
+            if running else None
+    except OpsError:  # the lane verdict stands without it
+        return None
+    restart = compose.by_hand(build_service_argv(compose.project, "restart", [cfg.WORKER]))
+    return judge_idle_workers(running, env, restart=f"cmem-ops stack up --docker && {restart}",
+                              logs=f"cmem-ops stack logs --docker {cfg.WORKER} -n 100")
 
 
 def divergence_probe(ctx: Context, timeout: float) -> ProbeResult:

@@ -2,7 +2,10 @@
 
     backlog <lane>   FAIL when jobs wait longer than the threshold and no live worker serves the lane
                      (the fix starts workers); WARN when they wait that long despite workers (add more),
-                     or wait at all with no worker yet; OK otherwise, with the lane's counts
+                     or wait at all with no worker yet; OK otherwise, with the lane's counts. When worker
+                     processes run but none serves the lane (claude-mem's worker registers no BullMQ
+                     worker while generation is disabled: no provider or no API key in its environment),
+                     the verdict says so and the fix is the provider, not "start workers" (IdleWorkers)
     failed jobs      WARN when BullMQ holds failed jobs in either lane
     divergence       WARN when sampled jobs disagree between Postgres and BullMQ (metrics/generation.py)
 
@@ -13,7 +16,10 @@ Every read is a count (metrics/lanes.py), so the check costs the same with 100,0
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import NamedTuple
 
+from ..claudemem.validation import check_provider
 from ..context import Context
 from ..errors import ConfigError
 from ..metrics.generation import read_generation
@@ -40,8 +46,31 @@ def format_counts(lane: LaneStats) -> str:
     return f"waiting {lane.waiting}, active {lane.counts.get('active', 0)}, failed {lane.counts.get('failed', 0)}"
 
 
-def judge_lane(lane: LaneStats, target: str, max_age_s: float) -> ProbeResult:
-    """The backlog verdict on one lane (pure)."""
+class IdleWorkers(NamedTuple):
+    """Worker processes (or containers) that run while CLIENT LIST shows no BullMQ worker, and why."""
+
+    running: int
+    why: str
+    fix: str
+
+
+def judge_idle_workers(running: int, env: Mapping[str, str] | None, restart: str, logs: str) -> IdleWorkers | None:
+    """Why `running` live workers may serve no lane, from their real environment `env` (None: unread) (pure).
+
+    claude-mem's worker starts and logs that it runs, but registers no BullMQ worker while generation is
+    disabled, i.e. without a provider and its API key; then the fix is the provider, then `restart`.
+    """
+    if running <= 0:
+        return None
+    if env is not None:
+        provider = check_provider(env)
+        if provider.status is not Status.OK:
+            return IdleWorkers(running, provider.summary, f"{provider.hint}, then: {restart}")
+    return IdleWorkers(running, "none has registered a BullMQ worker (read its log for why)", logs)
+
+
+def judge_lane(lane: LaneStats, target: str, max_age_s: float, idle: IdleWorkers | None = None) -> ProbeResult:
+    """The backlog verdict on one lane; `idle`: worker processes run although none serves a lane (pure)."""
     name = f"backlog {lane.label}"
     age = lane.oldest_waiting_age_s or 0.0
     data: dict[str, object] = {"queue": lane.queue, "counts": dict(lane.counts),
@@ -51,6 +80,11 @@ def judge_lane(lane: LaneStats, target: str, max_age_s: float) -> ProbeResult:
     summary = f"{format_counts(lane)}; oldest {format_age(lane.oldest_waiting_age_s)}; {workers}"
     if lane.waiting == 0:
         return _result(name, target, Status.OK, summary, data=data)
+    if lane.workers == 0 and idle is not None:
+        status = Status.FAIL if age > max_age_s else Status.WARN
+        return _result(name, target, status, f"{lane.waiting} job(s) waiting, the oldest for {format_age(age)}; "
+                       f"{idle.running} worker process{'es' if idle.running != 1 else ''} run but none serves "
+                       f"this lane: {idle.why}", idle.fix, data)
     if lane.workers == 0:
         if age > max_age_s:
             return _result(name, target, Status.FAIL, f"{lane.waiting} job(s) waiting, the oldest for "
@@ -94,8 +128,10 @@ def max_age(ctx: Context) -> float:
         return BACKLOG_MAX_AGE_S
 
 
-def probe_queue(ctx: Context, database_url: str | None, budget: float) -> list[ProbeResult]:
-    """Backlog per lane, failed jobs and divergence (when `database_url` is known); SKIP without a store."""
+def probe_queue(ctx: Context, database_url: str | None, budget: float, idle: IdleWorkers | None = None
+                ) -> list[ProbeResult]:
+    """Backlog per lane, failed jobs and divergence (when `database_url` is known); SKIP without a store.
+    `idle`: our worker processes that run (judge_idle_workers), for the verdict on a lane nobody serves."""
     sw = Stopwatch()
     try:
         if ctx.settings.queue_engine is QueueEngine.SQLITE:
@@ -120,7 +156,7 @@ def probe_queue(ctx: Context, database_url: str | None, budget: float) -> list[P
         return [ProbeResult("queue", label, Status.SKIP, f"the queue store did not answer: {exc}",
                             group=Group.QUEUE)]
     threshold = max_age(ctx)
-    results = [judge_lane(lane, label, threshold) for lane in lanes]
+    results = [judge_lane(lane, label, threshold, idle) for lane in lanes]
     results.append(judge_failed(lanes, label))
     if generation is not None:
         results.append(judge_divergence(generation.divergent, generation.checked, generation.error, label))

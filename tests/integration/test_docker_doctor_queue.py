@@ -24,6 +24,8 @@ from cmem_ops.context import build_context
 from cmem_ops.jobs.docker_stack import CLI_ENV, ENTRYPOINT
 from cmem_ops.lifecycle import docker_stack_config as cfg
 from cmem_ops.lifecycle.docker_stack_project import compose_for, read_state
+from cmem_ops.metrics.lanes import EVENT_QUEUE, state_key
+from cmem_ops.probes.docker_stack import VALKEY_CLI
 from cmem_ops.wait import Deadline, poll
 from tests.integration.test_docker_stack import DOCKER_CONFIG, engine_or_skip
 from tests.support import run_cli, user_env
@@ -134,3 +136,34 @@ def test_a_stopped_store_is_a_skip_naming_the_exec_that_shows_why(stack):
         assert password not in json.dumps(results)
     finally:
         compose.start_services(["valkey"], timeout=60)
+
+
+def test_a_worker_container_without_a_provider_is_named_with_the_provider_fix(stack):
+    """claude-mem's worker runs but registers no BullMQ worker without a provider: the verdict names that,
+    read from what the container's bundle is given, and the fix is the provider, not more workers."""
+    import time
+
+    bare = {k: v for k, v in stack.items() if k not in ("CLAUDE_MEM_SERVER_PROVIDER", "OPENROUTER_API_KEY")}
+    up = run_cli(bare, "stack", "up", "--docker", "--workers", "1", timeout=300)  # recreates the worker, no provider
+    assert up.returncode == 0, up.stdout + up.stderr
+    ctx = build_context(bare)
+    state = read_state(ctx)
+    assert state is not None
+    compose = compose_for(ctx, state, cfg.choose_images({}, frozenset()))
+    job, waiting = f"{state.prefix}:{EVENT_QUEUE}:idle-probe", state_key(state.prefix, EVENT_QUEUE, "waiting")
+    try:
+        # a job in BullMQ's layout that has waited a minute, pushed inside the store container
+        stamp = int(time.time() * 1000) - 60_000
+        compose.exec("valkey", ["sh", "-c", f"{VALKEY_CLI}HSET {job} timestamp {stamp} && "
+                                            f"{VALKEY_CLI}LPUSH {waiting} idle-probe"], timeout=60)
+        code, results = queue_doctor(bare)
+        event = results["backlog event"]
+        assert code != 0 and event["status"] == "fail" and event["data"]["workers"] == 0, event
+        assert "1 worker process run but none serves this lane: no CLAUDE_MEM_SERVER_PROVIDER" in event["summary"]
+        assert event["hint"].startswith("set CLAUDE_MEM_SERVER_PROVIDER=") and "stack up --docker && " in event["hint"]
+        assert f"-p {state.project} restart claude-mem-worker" in event["hint"]
+    finally:
+        compose.exec("valkey", ["sh", "-c", f"{VALKEY_CLI}LREM {waiting} 0 idle-probe && {VALKEY_CLI}DEL {job}"],
+                     timeout=60)
+        fix = run_cli(stack, "stack", "up", "--docker", "--workers", "1", timeout=300)
+        assert fix.returncode == 0, fix.stdout + fix.stderr

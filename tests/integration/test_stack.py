@@ -138,6 +138,32 @@ def test_stack_up_status_doctor_worker_stop_down(env):
     assert any((data / "redis" / "data").iterdir())  # queue data kept without --purge-data
 
 
+def test_a_worker_without_a_provider_serves_no_lane_and_the_doctor_names_the_provider(env):
+    """claude-mem's worker runs, but registers no BullMQ worker while generation is disabled (no provider):
+    a job waiting in its lane is a backlog FAIL whose fix is the provider, not `worker start`."""
+    import time
+
+    import redis
+
+    from cmem_ops.metrics.lanes import EVENT_QUEUE, state_key
+    from cmem_ops.redis_url import parse_redis_url
+
+    ok(run_cli(env, "stack", "up", timeout=300))  # no CLAUDE_MEM_SERVER_PROVIDER anywhere
+    written = settings(env)
+    target, prefix = parse_redis_url(written["CLAUDE_MEM_REDIS_URL"]), written["CLAUDE_MEM_QUEUE_REDIS_PREFIX"]
+    with redis.Redis(host=target.host, port=target.port, password=target.password) as r:
+        # a job in BullMQ's layout, waiting for a minute: LPUSH on wait, its hash with the timestamp
+        r.hset(f"{prefix}:{EVENT_QUEUE}:backlog-probe", mapping={"timestamp": int(time.time() * 1000) - 60_000})
+        r.lpush(state_key(prefix, EVENT_QUEUE, "waiting"), "backlog-probe")
+    out = run_cli({**env, "CMEM_OPS_BACKLOG_MAX_AGE_S": "1"}, "doctor", "--only", "queue", "--json", timeout=60)
+    backlog = {r["name"]: r for r in json.loads(out.stdout)["data"]["results"]}["backlog event"]
+    assert out.returncode == 1 and backlog["status"] == "fail", backlog
+    assert backlog["data"]["workers"] == 0 and backlog["data"]["counts"]["waiting"] == 1
+    assert "1 worker process run but none serves this lane: no CLAUDE_MEM_SERVER_PROVIDER" in backlog["summary"]
+    assert backlog["hint"].startswith("set CLAUDE_MEM_SERVER_PROVIDER=")
+    assert backlog["hint"].endswith("then: cmem-ops worker stop && cmem-ops worker start")
+
+
 def test_json_contract_against_a_running_stack(env, tmp_path):
     """Every --json command that needs the stack, validated against its shipped schema."""
     up = check_envelope(run_cli(env, "stack", "up", "--json", timeout=300), "stack.up")

@@ -3,7 +3,9 @@ the replies lanes.py takes (captured real output, tests/fixtures/valkey-cli), th
 
 from __future__ import annotations
 
+import os
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,12 +15,15 @@ from cmem_ops.lifecycle.docker_stack_config import StackState, format_state
 from cmem_ops.metrics import lanes
 from cmem_ops.probes.base import Status
 from cmem_ops.probes.docker_queue import (
+    PROVIDER_SCRIPT,
+    SECRET_ENV,
     build_cli_script,
     divergence_probe,
     format_cli_line,
     format_docker_hint,
     parse_cli_client_list,
     parse_cli_replies,
+    parse_provider_env,
 )
 from cmem_ops.probes.queue import judge_failed, judge_lane
 from cmem_ops.resp import NoAuthError
@@ -139,3 +144,16 @@ def test_no_docker_stack_here_is_a_skip_of_every_queue_check(tmp_path):
     results = queue_probes(ctx, lambda: 1.0)
     assert [(r.name, r.status) for r in results] == [("queue", Status.SKIP), ("divergence", Status.SKIP)]
     assert results[0].hint == "cmem-ops stack up --docker"
+
+
+def test_the_provider_script_prints_names_only_and_its_output_parses(tmp_path):
+    secret = tmp_path / "claude-mem.env"
+    secret.write_text("OPENROUTER_API_KEY='sk-or-v1-secret'\n")
+    script = PROVIDER_SCRIPT.replace(SECRET_ENV, str(secret))
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True,
+                         env={"PATH": os.environ["PATH"], "CLAUDE_MEM_SERVER_PROVIDER": "openrouter"}).stdout
+    assert "sk-or-v1-secret" not in out  # no value leaves the container
+    assert parse_provider_env(out) == {"CLAUDE_MEM_SERVER_PROVIDER": "openrouter", "OPENROUTER_API_KEY": "set"}
+    bare = subprocess.run(["sh", "-c", PROVIDER_SCRIPT], capture_output=True, text=True, check=True,
+                          env={"PATH": os.environ["PATH"]}).stdout
+    assert parse_provider_env(bare) == {}

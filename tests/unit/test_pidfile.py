@@ -2,7 +2,7 @@ import os
 import subprocess
 import sys
 
-from cmem_ops.pidfile import PidRecord, ProcInfo, identify, read_pidfile, read_proc, write_pidfile
+from cmem_ops.pidfile import PidRecord, ProcInfo, identify, read_environ, read_pidfile, read_proc, write_pidfile
 from cmem_ops.wait import Deadline, poll
 from tests.support import wait_exec
 
@@ -48,3 +48,17 @@ def test_unreadable_pidfile_is_stale(tmp_path):
     (tmp_path / "bad.pid").write_text("12345\n")
     assert read_pidfile(tmp_path / "bad.pid") is None
     assert read_pidfile(tmp_path / "missing.pid") is None
+
+
+def test_read_environ_is_the_environment_a_live_process_was_started_with():
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "tok-env"],
+                            env={"PATH": os.environ.get("PATH", ""), "CLAUDE_MEM_SERVER_PROVIDER": "openrouter",
+                                 "ODD": "a=b"})
+    try:
+        wait_exec(proc.pid, "tok-env")
+        env = read_environ(proc.pid)
+        assert env is not None and env["CLAUDE_MEM_SERVER_PROVIDER"] == "openrouter" and env["ODD"] == "a=b"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert read_environ(proc.pid) is None  # gone
