@@ -43,9 +43,17 @@ def format_persistence(status: StoreStatus) -> str:
     return f"AOF {status.appendfsync or 'enabled'}"
 
 
+NO_ADDRESS = "no address yet"  # a managed part before its first start
+
+
+def format_address(host: str | None, port: int | None) -> str:
+    """`host:port`, or NO_ADDRESS when none is configured (pure)."""
+    return f"{host}:{port}" if host else NO_ADDRESS
+
+
 def format_store_status(status: StoreStatus) -> list[str]:
     """The lines of `cmem-ops store status` (pure)."""
-    where = f"{status.host}:{status.port}" if status.host else "(not configured)"
+    where = format_address(status.host, status.port)
     if status.running and status.flavour:
         lines = [f"Store: {status.mode} {status.flavour} {status.version} on {where}",
                  f"Persistence: {format_persistence(status)}",

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..lifecycle.summary import ProcessLine, StackSummary
 from ..metrics.lanes import LaneStats, format_age
-from .store import format_persistence
+from .store import format_address, format_persistence
 
 if TYPE_CHECKING:
     from ..lifecycle.watch import LaneRate  # only --watch needs it: plain `status` stays lighter
@@ -38,7 +38,7 @@ def format_summary(summary: StackSummary) -> list[str]:
     if store is None:
         lines.append("Store: none (sqlite queue)")
         return lines
-    where = f"{store.host}:{store.port}" if store.host else "(not configured)"
+    where = format_address(store.host, store.port)
     if store.running and store.flavour:
         lines += [f"Store: {store.mode} {store.flavour} {store.version} on {where}",
                   f"Persistence: {format_persistence(store)}",
@@ -47,7 +47,9 @@ def format_summary(summary: StackSummary) -> list[str]:
             lines += [f"Problem: {store.problem}", f"Fix: {store.hint}"]
         lines += [format_lane(lane) for lane in summary.lanes]
     else:
-        lines.append(f"Store: {store.mode} on {where}, {store.problem or 'not running'}")
+        state = store.problem or "not running"
+        lines.append(f"Store: {store.mode} on {where}, {state}" if store.host
+                     else f"Store: {store.mode}, {state} ({where})")
         if store.hint:
             lines.append(f"Fix: {store.hint}")
     return lines
