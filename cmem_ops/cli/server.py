@@ -79,14 +79,13 @@ def check(args: Namespace) -> int:
     """Validate the server's environment with claude-mem's startup rules; exit 3 on a failed rule."""
     from ..context import build_context
     from ..lifecycle import server as server_service
-    from ..lifecycle.stack_config import ensure_config
+    from ..lifecycle.stack_config import plan_start_config
     from ..probes.base import Status
     from ..render.server import format_checks
 
     def action() -> list[ProbeResult]:
         ctx = build_context()
-        cfg = ensure_config(ctx)
-        return server_service.validation(ctx.reload(), cfg)
+        return server_service.validation(ctx, plan_start_config(ctx))  # a check writes nothing
 
     def code(results: list[ProbeResult]) -> ExitCode:
         return ExitCode.CONFIG if any(r.status is Status.FAIL for r in results) else ExitCode.OK

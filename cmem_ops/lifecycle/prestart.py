@@ -20,7 +20,7 @@ from ..redaction import redact_text
 from ..redis_url import parse_redis_url
 from ..runtime.locate import Runtime, find_runtime
 from ..store_answer import Failure, ask
-from .stack_config import ensure_config
+from .stack_config import persist_config, plan_start_config
 
 DEPENDENCY_TIMEOUT_S = 2.0
 
@@ -120,9 +120,11 @@ class Prepared:
 
 
 def prepare(ctx: Context, what: str, validate: Callable[[Context, StackConfig], list[ProbeResult]]) -> Prepared:
-    """Resolve and pin the config, validate the environment `what` would get, find the runtime; refuse early."""
-    cfg = ensure_config(ctx)
-    ctx = ctx.reload()
+    """Plan the config, validate the environment `what` would get and find the runtime, refusing early;
+    only then pin the config (the HTTP port, the queue prefix) in settings.json: a refused start writes nothing."""
+    cfg = plan_start_config(ctx)
     checks = validate(ctx, cfg)
     refuse_invalid(what, checks)
-    return Prepared(ctx, cfg, checks, require_runtime(ctx))
+    runtime = require_runtime(ctx)
+    persist_config(ctx, cfg)
+    return Prepared(ctx.reload(), cfg, checks, runtime)

@@ -241,6 +241,10 @@ def test_invalid_environment_is_refused_with_fixes_before_anything_starts(tmp_pa
     assert "CLAUDE_MEM_AUTH_MODE=local-dev is refused under Docker" in out.stderr
     assert "CLAUDE_MEM_SERVER_DATABASE_URL is not set" in out.stderr and "fix: cmem-ops postgres start" in out.stderr
     assert not (Path(env["CLAUDE_MEM_DATA_DIR"]) / "run" / "server.json").exists()
+    # a refused start, and a check, write nothing: no settings.json with a port pinned, no data dir at all
+    for argv in (("worker", "start"), ("server", "check")):
+        assert run_cli(env, *argv).returncode == 3, argv
+    assert not Path(env["CLAUDE_MEM_DATA_DIR"]).exists()
 
 
 def test_e2e_passes_end_to_end(runtime_home, tmp_path):
