@@ -64,6 +64,9 @@ def select_binary(paths: Paths, runner: Runner, override: str | None = None) -> 
     """The server binary the managed store runs: `override` when given, else the best one found."""
     if override:
         wanted = Path(override).expanduser().resolve()
+        if not wanted.is_file():
+            raise MissingError(f"--binary {override}: {'not a file' if wanted.exists() else 'no such file'}",
+                               hint="cmem-ops store binaries   (lists the server binaries found on this machine)")
         # only the wanted file is asked `--version`; discovery (no exec) names where it came from. The
         # found path is kept unresolved: Debian's redis-server is a symlink to redis-check-rdb, which
         # picks its mode from argv[0]

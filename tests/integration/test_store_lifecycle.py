@@ -187,6 +187,14 @@ def test_child_that_dies_while_starting_fails_at_once_with_the_log(env, tmp_path
     assert not os.path.exists(os.path.join(env["CLAUDE_MEM_DATA_DIR"], "redis", "redis.pid"))
 
 
+def test_a_binary_that_is_not_there_is_named_with_where_to_look(env, tmp_path):
+    for given, why in ((tmp_path / "nope", "no such file"), (tmp_path, "not a file")):
+        out = run_cli(env, "store", "start", "--binary", str(given))
+        assert out.returncode == 4, out.stderr
+        assert f"--binary {given}: {why}" in out.stderr and "cmem-ops store binaries" in out.stderr
+    assert not os.path.exists(os.path.join(env["CLAUDE_MEM_DATA_DIR"], "settings.json"))
+
+
 @pytest.mark.parametrize("binary", real_binaries(), ids=lambda b: b.label)
 def test_managed_store_runs_on_every_supported_server(tmp_path, binary):
     if binary.path is None:
