@@ -24,7 +24,7 @@ from ..probes.files import probe_files
 from ..probes.http import probe_http
 from ..probes.lua import probe_lua
 from ..probes.postgres import probe_postgres
-from ..probes.queue import IdleWorkers, judge_idle_workers, probe_queue
+from ..probes.queue import probe_queue
 from ..probes.redis_conn import StoreHints, close_quietly, connect
 from ..redis_url import RedisTarget
 from ..resp import RespError
@@ -248,21 +248,9 @@ def queue_probes(ctx: Context, deadline: Deadline, options: DoctorOptions) -> li
         url = database_url(ctx)
     except ConfigError:
         url = None
+    from ..lifecycle.worker import idle_workers
+
     return probe_queue(ctx, url, _op_budget(deadline, OP_TIMEOUT_S * 2), idle_workers(ctx))
-
-
-def idle_workers(ctx: Context) -> IdleWorkers | None:
-    """Our live worker processes, judged from the environment the first one really runs with."""
-    from ..lifecycle import worker
-    from ..pidfile import read_environ
-
-    pids = [w.pid for w in worker.status(ctx).workers if w.running and w.pid]
-    environ = read_environ(pids[0]) if pids else None
-    # claude-mem reads its environment first, then settings.json: judge what it sees
-    env = None if environ is None else {**{k: str(v) for k, v in ctx.settings.file_values.items()}, **environ}
-    return judge_idle_workers(len(pids), env,
-                              restart="cmem-ops worker stop && cmem-ops worker start",
-                              logs="cmem-ops logs worker -n 100")
 
 
 GROUPS: dict[Group, Callable[[Context, Deadline, DoctorOptions], list[ProbeResult]]] = {

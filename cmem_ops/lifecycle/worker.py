@@ -11,18 +11,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..claudemem.env import StackConfig, build_worker_env
 from ..claudemem.validation import validate_worker_env
 from ..context import Context
 from ..errors import ConflictError, UsageError
-from ..pidfile import identify
+from ..pidfile import identify, read_environ
 from ..probes.base import ProbeResult
 from ..supervisor import wait_ready
 from ..wait import Deadline
 from . import bundle
 from .bundle import Spawned, lifecycle_lock, worker_component, worker_components
 from .prestart import check_dependencies, child_env, is_docker, prepare
+
+if TYPE_CHECKING:
+    from ..probes.queue import IdleWorkers
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
@@ -170,3 +174,16 @@ def status(ctx: Context) -> WorkerReport:
                                 bundle.uptime_s(record) if alive else None,
                                 note=None if alive else f"not running (last pid {record.pid})"))
     return WorkerReport(tuple(lines), (time.monotonic() - t0) * 1000)
+
+
+def idle_workers(ctx: Context) -> IdleWorkers | None:
+    """Our live workers, judged from the environment the first one really runs with (for the backlog verdict:
+    claude-mem's worker runs but serves no lane while generation is disabled)."""
+    from ..probes.queue import judge_idle_workers  # the queue probes' imports: only for the doctor
+
+    pids = [w.pid for w in status(ctx).workers if w.running and w.pid]
+    environ = read_environ(pids[0]) if pids else None
+    # claude-mem reads its environment first, then settings.json: judge what it sees
+    env = None if environ is None else {**{k: str(v) for k, v in ctx.settings.file_values.items()}, **environ}
+    return judge_idle_workers(len(pids), env, restart="cmem-ops worker stop && cmem-ops worker start",
+                              logs="cmem-ops logs worker -n 100")
