@@ -13,13 +13,14 @@ import uuid
 from ..claudemem.api import build_event
 from ..containers.engine import Engine
 from ..errors import OpsError
-from ..jobs.stuck import Verdict
+from ..jobs.stuck import LOCK_DURATION_S, Verdict
 from ..lifecycle import docker_stack_config as cfg
 from ..lifecycle.docker_stack_project import read_state
 from ..lifecycle.docker_stack_ready import wait_ready
 from ..probes.base import Status
 from ..wait import Deadline, poll
 from .docker_world import (
+    COMPLETE_TIMEOUT_S,
     DockerWorld,
     complete_with_recovery,
     crash_main_process,
@@ -156,14 +157,18 @@ def step_postgres_crash(w: DockerWorld) -> str:
     """Postgres' main process SIGKILLed between events: restarted by its policy (crash recovery from its
     WAL). claude-mem's server and workers die with it (an unhandled pg connection error) and their policy
     restarts them; a job a dying worker held stays `processing` (claude-mem defect 5), so `jobs recover
-    --docker` runs until every event accepted before, during and after completes with one observation."""
+    --docker` runs until every event accepted before, during and after completes with one observation
+    (when a worker survived the crash, only after the dead one's BullMQ lock expired)."""
     jobs = [w.post("pg-crash") for _ in range(4)]
     pid, count, during = crash_main_process(w, "postgres", lambda: [post_accepted(w, "pg-crash") for _ in range(4)])
     jobs += during
     wait_ready(w.compose(), "postgres", 1, Deadline.after(60), healthy=True)
     wait_ready(w.compose(), cfg.SERVER, 1, Deadline.after(90), healthy=True)
     jobs += [post_accepted(w, "pg-crash") for _ in range(2)]
-    retried = complete_with_recovery(w, jobs)
+    # A worker whose pool held no connection survives the crash. Then the dead worker's lock cannot be
+    # proven dead (every worker container has the same pids, and one started before the lock), so
+    # `jobs recover` rightly waits for it to expire: up to claude-mem's BullMQ lockDuration.
+    retried = complete_with_recovery(w, jobs, timeout=LOCK_DURATION_S + COMPLETE_TIMEOUT_S)
     expect_each_once(w, jobs)
     return (f"postgres pid {pid} SIGKILLed after 4 events; restart count {count}; {len(jobs)} events "
             f"(4 before, 4 while it restarted, 2 after) completed, 1 observation each ({retried} by jobs recover)")

@@ -239,7 +239,7 @@ def test_local_dev_is_refused_before_any_container_starts(env):
 
 
 def test_e2e_docker(env):
-    out = run_cli(env, "e2e", "--docker", "--json", timeout=600)
+    out = run_cli(env, "e2e", "--docker", "--json", timeout=1200)  # a Postgres crash may leave a lock to expire (5 min)
     steps = json.loads(out.stdout)["data"]["steps"] if out.stdout.strip() else []
     assert out.returncode == 0, "\n".join(f"{s['status']} {s['name']}: {s['detail']}" for s in steps) + out.stderr
     assert [s["status"] for s in steps] == ["PASS"] * len(steps) and len(steps) == len(STEPS)
