@@ -9,10 +9,10 @@ tiny images of `cmem-ops images build` and the official images both run them.
 
 from __future__ import annotations
 
-from ..lifecycle.docker_stack_config import POSTGRES_DB, POSTGRES_USER
+from ..lifecycle.docker_stack_config import POSTGRES_DB, POSTGRES_USER, SECRETS_MOUNT
 
-VALKEY_AUTH = 'export REDISCLI_AUTH="$(cat /run/secrets/valkey-password)"; '
-PG_AUTH = (f'export PGPASSWORD="$(cat /run/secrets/postgres-password)" PGUSER={POSTGRES_USER} '
+VALKEY_AUTH = f'export REDISCLI_AUTH="$(cat {SECRETS_MOUNT}/valkey-password)"; '
+PG_AUTH = (f'export PGPASSWORD="$(cat {SECRETS_MOUNT}/postgres-password)" PGUSER={POSTGRES_USER} '
            f'PGDATABASE={POSTGRES_DB} PGCONNECT_TIMEOUT=10; ')
 STORE_DATA = "/data"
 STORE_RDB = "/data/dump.rdb"

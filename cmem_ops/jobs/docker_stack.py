@@ -38,7 +38,6 @@ from ..lifecycle.docker_stack_project import compose_for, read_state
 from .stuck import PROCESSING_SQL, ProcessingJob, ScanError, ScanSide, row_to_job
 
 ENTRYPOINT = "/usr/local/bin/claude-mem-entrypoint"
-VALKEY_CLI = 'REDISCLI_AUTH="$(cat /run/secrets/valkey-password)" valkey-cli --no-auth-warning'
 CLI_ENV = {"CLAUDE_MEM_POSTGRES_IDLE_TIMEOUT_MS": "300"}
 
 
@@ -60,7 +59,7 @@ def build_statuses_sql(ids: list[str]) -> str:
 
 def build_locks_script(verb: str, keys: Iterable[str]) -> str:
     """A sh script running `valkey-cli VERB key` once per key, one reply per line (pure)."""
-    return f"for k in {' '.join(shlex.quote(k) for k in keys)}; do {VALKEY_CLI} {verb} \"$k\"; done"
+    return f"for k in {' '.join(shlex.quote(k) for k in keys)}; do {cfg.VALKEY_CLI}{verb} \"$k\"; done"
 
 
 def parse_started_at(text: str) -> float | None:

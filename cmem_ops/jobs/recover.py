@@ -27,6 +27,7 @@ from ..claudemem.apikeys import FULL_SCOPES, ApiKey
 from ..context import Context
 from ..errors import ConfigError, NotRunningError, OpsError, OpsTimeoutError
 from ..http_client import HttpError
+from ..lifecycle import docker_stack_config as cfg
 from ..lifecycle import keys as keys_service
 from ..lifecycle.stack_config import load_config
 from ..redaction import redact_text
@@ -103,8 +104,8 @@ def format_commands(report: StuckReport) -> list[str]:
     lines = format_recovery_commands(report.stuck, report.base_url)
     if project:
         # The store is not published: DEL runs by valkey-cli inside its container, the password read there.
-        lines = [f"docker exec {project}-valkey-1 sh -c 'REDISCLI_AUTH=\"$(cat /run/secrets/valkey-password)\" "
-                 f"valkey-cli --no-auth-warning DEL {line.rsplit(' ', 1)[-1]}'" if line.startswith("redis-cli ")
+        lines = [f"docker exec {project}-valkey-1 sh -c '{cfg.VALKEY_CLI}DEL {line.rsplit(' ', 1)[-1]}'"
+                 if line.startswith("redis-cli ")
                  else line for line in lines]
     maker = (f"docker exec {project}-claude-mem-server-1 /usr/local/bin/claude-mem-entrypoint server api-key create"
              if project else "cmem-ops server api-key create")

@@ -53,6 +53,11 @@ PUBLISH_FILE = "stack.publish.yml"
 DEFAULT_PREFIX = "claude_mem_stack"
 POSTGRES_USER = "claude_mem"
 SECRET_FILES = ("valkey.conf", "valkey-password", "postgres-password", "claude-mem.env")
+# Where compose/stack.yml mounts those files in the containers.
+SECRETS_MOUNT = "/run/secrets"
+CLAUDE_MEM_ENV_FILE = f"{SECRETS_MOUNT}/claude-mem.env"  # what claude-mem's entrypoint sources
+# valkey-cli in the store container, authenticated from its mounted secret, never an argv (ends in a space).
+VALKEY_CLI = f'REDISCLI_AUTH="$(cat {SECRETS_MOUNT}/valkey-password)" valkey-cli --no-auth-warning '
 PROVIDER_SECRET_KEYS = ("OPENROUTER_API_KEY", "CLAUDE_MEM_OPENROUTER_API_KEY", "ANTHROPIC_API_KEY",
                         "CLAUDE_MEM_ANTHROPIC_API_KEY", "GEMINI_API_KEY", "CLAUDE_MEM_GEMINI_API_KEY")
 

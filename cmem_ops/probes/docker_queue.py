@@ -32,7 +32,7 @@ from ..lifecycle import docker_stack_config as cfg
 from ..metrics import lanes as lanes_mod
 from ..resp import Reply, RespError, classify_error
 from .base import Group, ProbeResult, Status, Stopwatch
-from .docker_stack import UP_HINT, VALKEY_CLI
+from .docker_stack import UP_HINT
 from .queue import (
     RECOVER,
     START_WORKERS,
@@ -50,8 +50,7 @@ NATIVE_LOGS = "cmem-ops logs worker -n 100"
 # the provider key variables are set (names only: no value leaves the container).
 _KEY_NAMES = sorted({k for keys in PROVIDER_KEYS.values() for k in keys})
 # (`.` of a missing file ends a POSIX sh, hence the -r test.)
-SECRET_ENV = "/run/secrets/claude-mem.env"
-PROVIDER_SCRIPT = (f'[ -r {SECRET_ENV} ] && . {SECRET_ENV}; '
+PROVIDER_SCRIPT = (f'[ -r {cfg.CLAUDE_MEM_ENV_FILE} ] && . {cfg.CLAUDE_MEM_ENV_FILE}; '
                    'echo "CLAUDE_MEM_SERVER_PROVIDER=${CLAUDE_MEM_SERVER_PROVIDER:-}"; '
                    + "".join(f'[ -n "${{{k}:-}}" ] && echo {k}=set; ' for k in _KEY_NAMES) + "true")
 
@@ -78,10 +77,11 @@ def format_cli_line(command: Sequence[str | int]) -> str:
 def build_cli_script(commands: Sequence[Sequence[str | int]]) -> str:
     """The sh script of the store container: every command on ONE valkey-cli's stdin, --json output (pure).
 
-    The password comes from the mounted secret file through REDISCLI_AUTH (VALKEY_CLI), never an argv.
+    The password comes from the mounted secret file through REDISCLI_AUTH (docker_stack_config.VALKEY_CLI),
+    never an argv.
     """
     lines = " ".join(shlex.quote(format_cli_line(c)) for c in commands)
-    return f"printf '%s\\n' {lines} | {VALKEY_CLI}--json"
+    return f"printf '%s\\n' {lines} | {cfg.VALKEY_CLI}--json"
 
 
 def _to_reply(value: Any) -> Reply:

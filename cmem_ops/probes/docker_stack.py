@@ -21,11 +21,9 @@ from ..lifecycle.docker_stack_project import compose_for, read_state
 from .base import Group, ProbeResult, Status, Stopwatch, skipped
 
 UP_HINT = "cmem-ops stack up --docker"
-# The valkey-cli calls get the password through their environment, read inside the container.
-VALKEY_CLI = 'REDISCLI_AUTH="$(cat /run/secrets/valkey-password)" valkey-cli --no-auth-warning '
 # EVAL, then SCRIPT LOAD + EVALSHA, as probes/lua.py does natively: "1|<sha>|2" when Lua works.
-LUA_SCRIPT = (f"a=$({VALKEY_CLI}EVAL 'return 1' 0); s=$({VALKEY_CLI}SCRIPT LOAD 'return 2'); "
-              f'b=$({VALKEY_CLI}EVALSHA "$s" 0); echo "$a|$s|$b"')
+LUA_SCRIPT = (f"a=$({cfg.VALKEY_CLI}EVAL 'return 1' 0); s=$({cfg.VALKEY_CLI}SCRIPT LOAD 'return 2'); "
+              f'b=$({cfg.VALKEY_CLI}EVALSHA "$s" 0); echo "$a|$s|$b"')
 SMOKE_DIR = "/cmem-ops-smoke"
 
 
@@ -85,12 +83,12 @@ def store_probes(ctx: Context, timeout: float, *, smoke: bool = False) -> list[P
     if line.status is not Status.OK:
         return [*results, *(skipped(n, label, "skipped: the store container is not serving", Group.STORE)
                             for n in ("ping", "policy", "lua", *(["bullmq"] if smoke else [])))]
-    ok, out = _exec(compose, "valkey", VALKEY_CLI + "ping", timeout)
+    ok, out = _exec(compose, "valkey", cfg.VALKEY_CLI + "ping", timeout)
     results.append(ProbeResult("ping", label, Status.OK if ok and out == "PONG" else Status.FAIL,
                                "authenticated PING: PONG" if ok and out == "PONG" else f"PING: {out[-200:]}",
                                hint=None if ok and out == "PONG" else _logs_hint(compose, "valkey"),
                                group=Group.STORE))
-    ok, out = _exec(compose, "valkey", VALKEY_CLI + "config get appendonly maxmemory-policy", timeout)
+    ok, out = _exec(compose, "valkey", cfg.VALKEY_CLI + "config get appendonly maxmemory-policy", timeout)
     values = out.split()
     settings = dict(zip(values[::2], values[1::2], strict=False)) if ok else {}
     good = settings.get("appendonly") == "yes" and settings.get("maxmemory-policy") == "noeviction"
@@ -134,7 +132,7 @@ def build_smoke_script(prefix: str, queue: str, timeout_s: float) -> str:
     from .bullmq_node import URL_ENV, build_smoke_argv
 
     argv = build_smoke_argv("/opt/bun/bun", Path(SMOKE_DIR) / "smoke.mjs", prefix, "roundtrip", queue, timeout_s)
-    return (f'. /run/secrets/claude-mem.env && {URL_ENV}="$CLAUDE_MEM_REDIS_URL" && export {URL_ENV} && '
+    return (f'. {cfg.CLAUDE_MEM_ENV_FILE} && {URL_ENV}="$CLAUDE_MEM_REDIS_URL" && export {URL_ENV} && '
             f"cd {SMOKE_DIR} && exec {' '.join(argv)}")
 
 

@@ -25,7 +25,6 @@ from cmem_ops.jobs.docker_stack import CLI_ENV, ENTRYPOINT
 from cmem_ops.lifecycle import docker_stack_config as cfg
 from cmem_ops.lifecycle.docker_stack_project import compose_for, read_state
 from cmem_ops.metrics.lanes import EVENT_QUEUE, state_key
-from cmem_ops.probes.docker_stack import VALKEY_CLI
 from cmem_ops.wait import Deadline, poll
 from tests.integration.test_docker_stack import DOCKER_CONFIG, engine_or_skip
 from tests.support import run_cli, user_env
@@ -154,8 +153,8 @@ def test_a_worker_container_without_a_provider_is_named_with_the_provider_fix(st
     try:
         # a job in BullMQ's layout that has waited a minute, pushed inside the store container
         stamp = int(time.time() * 1000) - 60_000
-        compose.exec("valkey", ["sh", "-c", f"{VALKEY_CLI}HSET {job} timestamp {stamp} && "
-                                            f"{VALKEY_CLI}LPUSH {waiting} idle-probe"], timeout=60)
+        compose.exec("valkey", ["sh", "-c", f"{cfg.VALKEY_CLI}HSET {job} timestamp {stamp} && "
+                                            f"{cfg.VALKEY_CLI}LPUSH {waiting} idle-probe"], timeout=60)
         code, results = queue_doctor(bare)
         event = results["backlog event"]
         assert code != 0 and event["status"] == "fail" and event["data"]["workers"] == 0, event
@@ -163,7 +162,7 @@ def test_a_worker_container_without_a_provider_is_named_with_the_provider_fix(st
         assert event["hint"].startswith("set CLAUDE_MEM_SERVER_PROVIDER=") and "stack up --docker && " in event["hint"]
         assert f"-p {state.project} restart claude-mem-worker" in event["hint"]
     finally:
-        compose.exec("valkey", ["sh", "-c", f"{VALKEY_CLI}LREM {waiting} 0 idle-probe && {VALKEY_CLI}DEL {job}"],
-                     timeout=60)
+        cleanup = f"{cfg.VALKEY_CLI}LREM {waiting} 0 idle-probe && {cfg.VALKEY_CLI}DEL {job}"
+        compose.exec("valkey", ["sh", "-c", cleanup], timeout=60)
         fix = run_cli(stack, "stack", "up", "--docker", "--workers", "1", timeout=300)
         assert fix.returncode == 0, fix.stdout + fix.stderr

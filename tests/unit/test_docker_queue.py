@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from cmem_ops.context import build_context
+from cmem_ops.lifecycle import docker_stack_config as cfg
 from cmem_ops.lifecycle.docker_stack_config import StackState, format_state
 from cmem_ops.metrics import lanes
 from cmem_ops.probes.base import Status
 from cmem_ops.probes.docker_queue import (
     PROVIDER_SCRIPT,
-    SECRET_ENV,
     build_cli_script,
     divergence_probe,
     format_cli_line,
@@ -149,7 +149,7 @@ def test_no_docker_stack_here_is_a_skip_of_every_queue_check(tmp_path):
 def test_the_provider_script_prints_names_only_and_its_output_parses(tmp_path):
     secret = tmp_path / "claude-mem.env"
     secret.write_text("OPENROUTER_API_KEY='sk-or-v1-secret'\n")
-    script = PROVIDER_SCRIPT.replace(SECRET_ENV, str(secret))
+    script = PROVIDER_SCRIPT.replace(cfg.CLAUDE_MEM_ENV_FILE, str(secret))
     out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True,
                          env={"PATH": os.environ["PATH"], "CLAUDE_MEM_SERVER_PROVIDER": "openrouter"}).stdout
     assert "sk-or-v1-secret" not in out  # no value leaves the container

@@ -51,7 +51,8 @@ def test_unreadable_pidfile_is_stale(tmp_path):
 
 
 def test_read_environ_is_the_environment_a_live_process_was_started_with():
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "tok-env"],
+    # lives until its stdin closes (the kill below): no sleep to outlast
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()", "tok-env"], stdin=subprocess.PIPE,
                             env={"PATH": os.environ.get("PATH", ""), "CLAUDE_MEM_SERVER_PROVIDER": "openrouter",
                                  "ODD": "a=b"})
     try:
