@@ -179,11 +179,11 @@ def status(ctx: Context) -> WorkerReport:
 def idle_workers(ctx: Context) -> IdleWorkers | None:
     """Our live workers, judged from the environment the first one really runs with (for the backlog verdict:
     claude-mem's worker runs but serves no lane while generation is disabled)."""
-    from ..probes.queue import judge_idle_workers  # the queue probes' imports: only for the doctor
+    from ..probes.queue import NATIVE_FIXES, judge_idle_workers  # the queue probes' imports: only for the doctor
 
     pids = [w.pid for w in status(ctx).workers if w.running and w.pid]
     environ = read_environ(pids[0]) if pids else None
     # claude-mem reads its environment first, then settings.json: judge what it sees
     env = None if environ is None else {**{k: str(v) for k, v in ctx.settings.file_values.items()}, **environ}
     return judge_idle_workers(len(pids), env, restart="cmem-ops worker stop && cmem-ops worker start",
-                              logs="cmem-ops logs worker -n 100")
+                              logs=NATIVE_FIXES.worker_logs)

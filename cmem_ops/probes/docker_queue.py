@@ -10,7 +10,7 @@ fed from inside the stack's containers.
     divergence                    judge_divergence over the stack's loopback publication
                                   (CMEM_STACK_PUBLISH_STORES=1); not published: SKIP saying how to publish
 
-The judges' hints name the native commands; format_docker_hint swaps in the docker stack's own.
+The judges name the docker stack's own commands as fixes (DOCKER_FIXES).
 Nothing here raises for the stack: a read that fails is a result naming the docker command that shows why.
 """
 
@@ -35,8 +35,8 @@ from .base import Group, ProbeResult, Status, Stopwatch
 from .docker_stack import UP_HINT
 from .queue import (
     RECOVER,
-    START_WORKERS,
     IdleWorkers,
+    QueueFixes,
     judge_divergence,
     judge_failed,
     judge_idle_workers,
@@ -45,7 +45,8 @@ from .queue import (
 )
 
 SAFE_ARG = re.compile(r"[A-Za-z0-9_:.+=/-]+")
-NATIVE_LOGS = "cmem-ops logs worker -n 100"
+DOCKER_FIXES = QueueFixes("cmem-ops stack up --docker --workers 1", "cmem-ops stack up --docker --workers {count}",
+                          f"{RECOVER} --docker", f"cmem-ops stack logs --docker {cfg.WORKER} -n 100")
 # In a worker container, with claude-mem.env sourced as its entrypoint does: the provider, and which of
 # the provider key variables are set (names only: no value leaves the container).
 _KEY_NAMES = sorted({k for keys in PROVIDER_KEYS.values() for k in keys})
@@ -148,20 +149,6 @@ def read_docker_lanes(compose: Compose, prefix: str, timeout: float, now_ms: flo
     return lanes_mod.build_lane_stats(lanes, stamps, parse_cli_client_list(rest), now_ms)
 
 
-def format_docker_hint(hint: str | None) -> str | None:
-    """A judge's native hint as the docker stack's command: workers are containers, jobs and logs take
-    --docker (pure)."""
-    if hint is None:
-        return None
-    more = re.fullmatch(re.escape(START_WORKERS) + r" --count (\d+)", hint)
-    if more:
-        return f"cmem-ops stack up --docker --workers {more.group(1)}"
-    if hint == START_WORKERS:
-        return "cmem-ops stack up --docker --workers 1"
-    return hint.replace(RECOVER, f"{RECOVER} --docker").replace(
-        NATIVE_LOGS, f"cmem-ops stack logs --docker {cfg.WORKER} -n 100")
-
-
 def lane_probes(ctx: Context, timeout: float) -> list[ProbeResult]:
     """`backlog event`, `backlog summary` and `failed jobs`, read inside the store container."""
     from ..lifecycle.docker_stack_project import compose_for, read_state
@@ -188,8 +175,8 @@ def lane_probes(ctx: Context, timeout: float) -> list[ProbeResult]:
     threshold = max_age(ctx)
     unserved = any(lane.workers == 0 and lane.waiting for lane in lanes)
     idle = idle_worker_containers(compose, timeout) if unserved else None
-    results = [judge_lane(lane, label, threshold, idle) for lane in lanes] + [judge_failed(lanes, label)]
-    return [r._replace(hint=format_docker_hint(r.hint)).timed(sw.ms) for r in results]
+    results = [judge_lane(lane, label, threshold, idle, DOCKER_FIXES) for lane in lanes]
+    return [r.timed(sw.ms) for r in [*results, judge_failed(lanes, label, DOCKER_FIXES)]]
 
 
 def parse_provider_env(text: str) -> dict[str, str]:
@@ -208,7 +195,7 @@ def idle_worker_containers(compose: Compose, timeout: float) -> IdleWorkers | No
         return None
     restart = compose.by_hand(build_service_argv(compose.project, "restart", [cfg.WORKER]))
     return judge_idle_workers(running, env, restart=f"cmem-ops stack up --docker && {restart}",
-                              logs=f"cmem-ops stack logs --docker {cfg.WORKER} -n 100")
+                              logs=DOCKER_FIXES.worker_logs)
 
 
 def divergence_probe(ctx: Context, timeout: float) -> ProbeResult:
@@ -230,8 +217,8 @@ def divergence_probe(ctx: Context, timeout: float) -> ProbeResult:
         return judge_divergence(0, 0, f"the published store did not answer: {short_error(exc)}", label).timed(sw.ms)
     if generation is None:
         return judge_divergence(0, 0, "the published Postgres is not known", label).timed(sw.ms)
-    result = judge_divergence(generation.divergent, generation.checked, generation.error, label)
-    return result._replace(hint=format_docker_hint(result.hint)).timed(sw.ms)
+    return judge_divergence(generation.divergent, generation.checked, generation.error, label, DOCKER_FIXES
+                            ).timed(sw.ms)
 
 
 def queue_probes(ctx: Context, budget: Callable[[], float]) -> list[ProbeResult]:

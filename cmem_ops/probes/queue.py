@@ -46,6 +46,19 @@ def format_counts(lane: LaneStats) -> str:
     return f"waiting {lane.waiting}, active {lane.counts.get('active', 0)}, failed {lane.counts.get('failed', 0)}"
 
 
+class QueueFixes(NamedTuple):
+    """The commands a queue verdict names as its fix, for the stack it judges ({count}: workers wanted)."""
+
+    start_workers: str
+    more_workers: str
+    recover: str
+    worker_logs: str
+
+
+NATIVE_FIXES = QueueFixes(START_WORKERS, "cmem-ops worker start --count {count}", RECOVER,
+                          "cmem-ops logs worker -n 100")
+
+
 class IdleWorkers(NamedTuple):
     """Worker processes (or containers) that run while CLIENT LIST shows no BullMQ worker, and why."""
 
@@ -69,7 +82,8 @@ def judge_idle_workers(running: int, env: Mapping[str, str] | None, restart: str
     return IdleWorkers(running, "none has registered a BullMQ worker (read its log for why)", logs)
 
 
-def judge_lane(lane: LaneStats, target: str, max_age_s: float, idle: IdleWorkers | None = None) -> ProbeResult:
+def judge_lane(lane: LaneStats, target: str, max_age_s: float, idle: IdleWorkers | None = None,
+               fixes: QueueFixes = NATIVE_FIXES) -> ProbeResult:
     """The backlog verdict on one lane; `idle`: worker processes run although none serves a lane (pure)."""
     name = f"backlog {lane.label}"
     age = lane.oldest_waiting_age_s or 0.0
@@ -88,33 +102,35 @@ def judge_lane(lane: LaneStats, target: str, max_age_s: float, idle: IdleWorkers
     if lane.workers == 0:
         if age > max_age_s:
             return _result(name, target, Status.FAIL, f"{lane.waiting} job(s) waiting, the oldest for "
-                           f"{format_age(age)}, and no live worker: nothing will process them", START_WORKERS, data)
-        return _result(name, target, Status.WARN, f"{summary}: no live worker yet", START_WORKERS, data)
+                           f"{format_age(age)}, and no live worker: nothing will process them", fixes.start_workers,
+                           data)
+        return _result(name, target, Status.WARN, f"{summary}: no live worker yet", fixes.start_workers, data)
     if age > max_age_s:
-        more = f"cmem-ops worker start --count {(lane.workers or 1) + 1}"
+        more = fixes.more_workers.format(count=(lane.workers or 1) + 1)
         return _result(name, target, Status.WARN, f"{summary}: the oldest job waits longer than "
                        f"{format_age(max_age_s)} (one job per lane per worker process)", more, data)
     return _result(name, target, Status.OK, summary, data=data)
 
 
-def judge_failed(lanes: list[LaneStats], target: str) -> ProbeResult:
+def judge_failed(lanes: list[LaneStats], target: str, fixes: QueueFixes = NATIVE_FIXES) -> ProbeResult:
     """WARN when any lane holds failed jobs (pure)."""
     failed = {lane.label: lane.counts.get("failed", 0) for lane in lanes}
     if not any(failed.values()):
         return _result("failed jobs", target, Status.OK, "no failed job in BullMQ", data={"failed": failed})
     text = ", ".join(f"{n} in {label}" for label, n in failed.items() if n)
     return _result("failed jobs", target, Status.WARN, f"BullMQ holds failed jobs: {text}",
-                   f"{RECOVER}   (and read why: cmem-ops logs worker -n 100)", {"failed": failed})
+                   f"{fixes.recover}   (and read why: {fixes.worker_logs})", {"failed": failed})
 
 
-def judge_divergence(divergent: int, checked: int, error: str | None, target: str) -> ProbeResult:
+def judge_divergence(divergent: int, checked: int, error: str | None, target: str,
+                     fixes: QueueFixes = NATIVE_FIXES) -> ProbeResult:
     """WARN when sampled jobs disagree between Postgres and BullMQ (pure)."""
     if error:
         return ProbeResult("divergence", target, Status.SKIP, f"not checked: {error}", group=Group.QUEUE,
                            required=False)
     if divergent:
         return _result("divergence", target, Status.WARN, f"{divergent} of {checked} sampled jobs disagree "
-                       "between Postgres and BullMQ", RECOVER, {"divergent": divergent, "checked": checked})
+                       "between Postgres and BullMQ", fixes.recover, {"divergent": divergent, "checked": checked})
     return _result("divergence", target, Status.OK, f"Postgres and BullMQ agree on {checked} sampled jobs",
                    data={"divergent": 0, "checked": checked})
 

@@ -16,16 +16,16 @@ from cmem_ops.lifecycle.docker_stack_config import StackState, format_state
 from cmem_ops.metrics import lanes
 from cmem_ops.probes.base import Status
 from cmem_ops.probes.docker_queue import (
+    DOCKER_FIXES,
     PROVIDER_SCRIPT,
     build_cli_script,
     divergence_probe,
     format_cli_line,
-    format_docker_hint,
     parse_cli_client_list,
     parse_cli_replies,
     parse_provider_env,
 )
-from cmem_ops.probes.queue import judge_failed, judge_lane
+from cmem_ops.probes.queue import judge_divergence, judge_failed, judge_lane
 from cmem_ops.resp import NoAuthError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "valkey-cli"
@@ -114,17 +114,20 @@ def test_a_null_stamp_is_none_and_a_quoted_client_list_is_read_too():
     assert parse_cli_client_list('"id=3 addr=x name=p:q\\nid=4 addr=y name=\\n"\n') == ["p:q", ""]
 
 
-def test_the_judges_hints_become_the_docker_stacks_commands():
-    assert format_docker_hint(None) is None
-    assert format_docker_hint("cmem-ops worker start --count 3") == "cmem-ops stack up --docker --workers 3"
-    assert format_docker_hint("cmem-ops worker start") == "cmem-ops stack up --docker --workers 1"
-    assert format_docker_hint("cmem-ops jobs recover   (and read why: cmem-ops logs worker -n 100)") == \
-        "cmem-ops jobs recover --docker   (and read why: cmem-ops stack logs --docker claude-mem-worker -n 100)"
+def test_the_judges_name_the_docker_stacks_commands():
     dead = lanes.LaneStats(lanes.EVENT_QUEUE, {"waiting": 4, "failed": 1}, 300.0, 0)
-    verdict = judge_lane(dead, "cmem-abc/valkey", 120.0)
+    verdict = judge_lane(dead, "cmem-abc/valkey", 120.0, fixes=DOCKER_FIXES)
     assert verdict.status is Status.FAIL and verdict.name == "backlog event"
-    assert format_docker_hint(verdict.hint) == "cmem-ops stack up --docker --workers 1"
-    assert (format_docker_hint(judge_failed([dead], "x").hint) or "").startswith("cmem-ops jobs recover --docker")
+    assert verdict.hint == "cmem-ops stack up --docker --workers 1"
+    busy = lanes.LaneStats(lanes.EVENT_QUEUE, {"waiting": 4}, 300.0, 2)
+    assert judge_lane(busy, "x", 120.0, fixes=DOCKER_FIXES).hint == "cmem-ops stack up --docker --workers 3"
+    assert judge_failed([dead], "x", DOCKER_FIXES).hint == \
+        "cmem-ops jobs recover --docker   (and read why: cmem-ops stack logs --docker claude-mem-worker -n 100)"
+    assert judge_divergence(1, 5, None, "x", DOCKER_FIXES).hint == "cmem-ops jobs recover --docker"
+    # the native stack's own, unchanged
+    assert judge_lane(dead, "x", 120.0).hint == "cmem-ops worker start"
+    assert judge_lane(busy, "x", 120.0).hint == "cmem-ops worker start --count 3"
+    assert judge_failed([dead], "x").hint == "cmem-ops jobs recover   (and read why: cmem-ops logs worker -n 100)"
 
 
 def test_divergence_on_an_unpublished_stack_is_a_skip_saying_how_to_publish(tmp_path):
