@@ -73,9 +73,3 @@ def plan_start_config(ctx: Context) -> StackConfig:
     """Resolve the config a start uses, choosing the HTTP port the first time; writes nothing."""
     return plan_config(ctx.settings, pg_service.database_url(ctx), os.getuid(), lambda: choose_port(port_is_free))
 
-
-def ensure_config(ctx: Context) -> StackConfig:
-    """Resolve the config, choosing the HTTP port the first time, and persist it in settings.json."""
-    cfg = plan_start_config(ctx)
-    persist_config(ctx, cfg)
-    return cfg
