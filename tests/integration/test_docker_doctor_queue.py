@@ -26,8 +26,8 @@ from cmem_ops.lifecycle import docker_stack_config as cfg
 from cmem_ops.lifecycle.docker_stack_project import compose_for, read_state
 from cmem_ops.metrics.lanes import EVENT_QUEUE, state_key
 from cmem_ops.wait import Deadline, poll
-from tests.integration.test_docker_stack import DOCKER_CONFIG, engine_or_skip
-from tests.support import run_cli, user_env
+from tests.integration.test_docker_stack import DOCKER_CONFIG, published_env, running_stack
+from tests.support import run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
 
@@ -35,19 +35,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """A running docker stack in a private data dir (1 worker; store and Postgres on loopback)."""
-    engine_or_skip().close()
-    env = user_env(tmp_path_factory.mktemp("docker-doctor-queue"), DOCKER_CONFIG=DOCKER_CONFIG,
-                   CMEM_STACK_PUBLISH_STORES="1", CLAUDE_MEM_STACK="docker",
-                   CLAUDE_MEM_SERVER_PROVIDER="openrouter",  # with no provider a worker serves no lane
-                   OPENROUTER_API_KEY="sk-or-v1-" + secrets.token_hex(24))
-    env = {k: v for k, v in env.items() if not k.startswith("CMEM_STACK_") or k == "CMEM_STACK_PUBLISH_STORES"}
-    up = run_cli(env, "stack", "up", "--docker", "--workers", "1", "--json", timeout=300)
-    try:
-        assert up.returncode == 0, up.stdout + up.stderr
+    env = published_env(tmp_path_factory.mktemp("docker-doctor-queue"),
+                        CLAUDE_MEM_SERVER_PROVIDER="openrouter",  # with no provider a worker serves no lane
+                        OPENROUTER_API_KEY="sk-or-v1-" + secrets.token_hex(24))
+    with running_stack(env):
         yield env
-    finally:
-        down = run_cli(env, "stack", "down", "--docker", "--purge-data", timeout=240)
-        assert down.returncode == 0, down.stdout + down.stderr
 
 
 def queue_doctor(env: dict[str, str]) -> tuple[int, dict[str, dict[str, Any]]]:

@@ -15,8 +15,8 @@ import pytest
 
 from cmem_ops.lifecycle.docker_stack_config import parse_state
 from cmem_ops.schemas import read_schema
-from tests.integration.test_docker_stack import DOCKER_CONFIG, engine_or_skip
-from tests.support import run_cli, user_env
+from tests.integration.test_docker_stack import published_env, running_stack
+from tests.support import run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
 
@@ -24,21 +24,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """A running docker stack in a private data dir, store and Postgres published on 127.0.0.1."""
-    engine_or_skip().close()
-    env = user_env(tmp_path_factory.mktemp("docker-ops"), DOCKER_CONFIG=DOCKER_CONFIG,
-                   CMEM_STACK_PUBLISH_STORES="1", CLAUDE_MEM_STACK="docker",
-                   OPENROUTER_API_KEY="sk-or-v1-" + secrets.token_hex(24))  # into claude-mem.env only
-    env = {k: v for k, v in env.items() if not k.startswith("CMEM_STACK_") or k == "CMEM_STACK_PUBLISH_STORES"}
+    env = published_env(tmp_path_factory.mktemp("docker-ops"),
+                        OPENROUTER_API_KEY="sk-or-v1-" + secrets.token_hex(24))  # into claude-mem.env only
     # Engineers on other branches share this engine's tags: make sure ours carries pg_dump/pg_restore.
     built = run_cli(env, "images", "build", "postgres", timeout=300)
     assert built.returncode == 0, built.stdout + built.stderr
-    up = run_cli(env, "stack", "up", "--docker", "--workers", "1", "--json", timeout=300)
-    try:
-        assert up.returncode == 0, up.stdout + up.stderr
+    with running_stack(env):
         yield env
-    finally:
-        down = run_cli(env, "stack", "down", "--docker", "--purge-data", timeout=240)
-        assert down.returncode == 0, down.stdout + down.stderr
 
 
 def data_dir(env):

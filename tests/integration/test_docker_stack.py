@@ -11,6 +11,8 @@ import json
 import os
 import secrets
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jsonschema
@@ -34,6 +36,28 @@ pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
 IMAGES = (VALKEY_TAG, POSTGRES_TAG, CLAUDE_MEM_TAG)
 STACK = REPO / "compose" / "stack.yml"
 DOCKER_CONFIG = os.environ.get("DOCKER_CONFIG", str(Path.home() / ".docker"))
+
+
+def published_env(home: Path, **settings: str) -> dict[str, str]:
+    """A new user's environment under `home` for a docker stack whose store and Postgres are published on
+    127.0.0.1, with `settings`; none of the pytest-docker stack's CMEM_STACK_* variables. Skips without an
+    engine or the images."""
+    engine_or_skip().close()
+    env = user_env(home, DOCKER_CONFIG=DOCKER_CONFIG, CMEM_STACK_PUBLISH_STORES="1", CLAUDE_MEM_STACK="docker",
+                   **settings)
+    return {k: v for k, v in env.items() if not k.startswith("CMEM_STACK_") or k == "CMEM_STACK_PUBLISH_STORES"}
+
+
+@contextmanager
+def running_stack(env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """`stack up --docker --workers 1` in `env` (published_env), then `stack down --purge-data`."""
+    up = run_cli(env, "stack", "up", "--docker", "--workers", "1", "--json", timeout=300)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield env
+    finally:
+        down = run_cli(env, "stack", "down", "--docker", "--purge-data", timeout=240)
+        assert down.returncode == 0, down.stdout + down.stderr
 
 
 def engine_or_skip() -> Engine:
